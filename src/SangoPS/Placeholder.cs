@@ -1,0 +1,2 @@
+namespace SangoPS;
+internal static class Placeholder { }
