@@ -1,0 +1,59 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Text;
+using SangoPS.Errors;
+using SangoPS.Messages;
+
+namespace SangoPS.Commands;
+
+/// <summary>
+/// Turns whatever reached -Payload into the bytes that are sent: a string as UTF-8, a byte[] as is, a received
+/// SangoMessage as its exact bytes (so relaying is lossless), an object that has a Payload property as that
+/// property's value (binding by property name), and any other object as compact JSON.
+/// </summary>
+internal static class PayloadEncoder
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public static byte[] Encode(object? payload)
+    {
+        var value = payload is PSObject wrapped ? Unwrap(wrapped) : payload;
+        switch (value)
+        {
+            case null:
+                return [];
+            case string text:
+                return Utf8.GetBytes(text);
+            case byte[] bytes:
+                return bytes;
+            case SangoMessage message:
+                return message.PayloadBytes;
+        }
+
+        if (payload is PSObject { BaseObject: not IDictionary } candidate && candidate.Properties["Payload"] is { } property)
+        {
+            // The object carries its own payload (binding by property name); encode that value.
+            return Encode(property.Value);
+        }
+
+        try
+        {
+            return Utf8.GetBytes(PowerShellJson.ToJson(payload));
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException and not PipelineStoppedException)
+        {
+            var inner = exception is System.Reflection.TargetInvocationException { InnerException: { } cause } ? cause : exception;
+            throw new SangoException(SangoErrorIds.PayloadNotSerializable, SangoErrorKind.InvalidArgument,
+                $"The payload of type {value.GetType().FullName} could not be converted to JSON: {inner.Message}", payload,
+                "Publish a string, a byte[] or a simple object (for example a [pscustomobject]).", inner);
+        }
+    }
+
+    private static object? Unwrap(PSObject wrapped)
+    {
+        var baseObject = wrapped.BaseObject;
+
+        // PSCustomObject's base object is a placeholder: the object is its properties.
+        return baseObject is PSCustomObject ? wrapped : baseObject;
+    }
+}

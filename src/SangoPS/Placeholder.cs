@@ -1,2 +1,0 @@
-namespace SangoPS;
-internal static class Placeholder { }

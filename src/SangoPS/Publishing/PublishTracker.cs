@@ -1,0 +1,65 @@
+namespace SangoPS.Publishing;
+
+/// <summary>
+/// Collects the outcomes of one Publish-SangoMessage invocation. Acknowledgements complete on network threads
+/// in any order; the cmdlet takes them on its pipeline thread strictly in input order, so every error and
+/// result lines up with the input that caused it.
+/// </summary>
+internal sealed class PublishTracker : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<long, PublishOutcome> _completed = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private long _nextSequence;
+    private long _nextToTake;
+
+    /// <summary>Requests registered and not yet taken.</summary>
+    public long Outstanding
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _nextSequence - _nextToTake;
+            }
+        }
+    }
+
+    public void Register(PublishRequest request)
+    {
+        lock (_gate)
+        {
+            request.Sequence = _nextSequence++;
+        }
+    }
+
+    public void Complete(PublishOutcome outcome)
+    {
+        lock (_gate)
+        {
+            _completed[outcome.Request.Sequence] = outcome;
+        }
+
+        _signal.Release();
+    }
+
+    public bool TryTakeNext(out PublishOutcome outcome)
+    {
+        lock (_gate)
+        {
+            if (_completed.Remove(_nextToTake, out outcome!))
+            {
+                _nextToTake++;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    public void Dispose() => _signal.Dispose();
+
+    /// <summary>Waits until some outcome completes (or the timeout passes); the caller then takes what is ready.</summary>
+    public Task<bool> WaitForCompletionAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _signal.WaitAsync(timeout, cancellationToken);
+}

@@ -1,0 +1,77 @@
+using System.Threading.Channels;
+using MQTTnet;
+using SangoPS.Messages;
+
+namespace SangoPS.Receiving;
+
+/// <summary>
+/// One Receive-SangoMessage's view of the session: its filters and a bounded inbox. The network thread only
+/// writes here; the cmdlet reads on its pipeline thread. When the inbox is full the network thread waits
+/// (back-pressure to the broker over TCP) instead of dropping messages or growing memory.
+/// </summary>
+internal sealed class MessageSubscription : IDisposable
+{
+    public const int InboxCapacity = 10_000;
+
+    private readonly Channel<SangoMessage> _inbox = Channel.CreateBounded<SangoMessage>(new BoundedChannelOptions(InboxCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly CancellationTokenSource _closed = new();
+
+    public MessageSubscription(IReadOnlyList<string> filters, int qos)
+    {
+        Filters = filters;
+        QoS = qos;
+    }
+
+    public IReadOnlyList<string> Filters { get; }
+
+    public int QoS { get; }
+
+    public ChannelReader<SangoMessage> Inbox => _inbox.Reader;
+
+    public bool Matches(string topic)
+    {
+        foreach (var filter in Filters)
+        {
+            if (MqttTopicFilterComparer.Compare(topic, filter) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public ValueTask DeliverAsync(SangoMessage message)
+    {
+        if (_inbox.Writer.TryWrite(message) || _closed.IsCancellationRequested)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return DeliverSlowAsync(message);
+    }
+
+    public void Dispose()
+    {
+        _closed.Cancel();
+        _inbox.Writer.TryComplete();
+        _closed.Dispose();
+    }
+
+    private async ValueTask DeliverSlowAsync(SangoMessage message)
+    {
+        try
+        {
+            await _inbox.Writer.WriteAsync(message, _closed.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        {
+            // The receiver went away: nobody wants this message any more.
+        }
+    }
+}

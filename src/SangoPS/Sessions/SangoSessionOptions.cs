@@ -1,0 +1,94 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using SangoPS.Endpoints;
+
+namespace SangoPS.Sessions;
+
+/// <summary>
+/// Everything Connect-Sango was told. The password is held as UTF-8 bytes (what MQTT sends), never as a
+/// property, and is cleared when the session is disposed.
+/// </summary>
+public sealed class SangoSessionOptions
+{
+    public const int DefaultMaxPayloadBytes = 51200;
+    public const int DefaultTimeoutSeconds = 10;
+    public const int DefaultKeepAliveSeconds = 60;
+    public const int DefaultMaxQueuedMessages = 10000;
+    public const int DefaultAckTimeoutSeconds = 30;
+
+    private byte[]? _password;
+
+    public SangoSessionOptions(IReadOnlyList<SangoEndpoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count == 0)
+        {
+            throw new ArgumentException("At least one endpoint is needed.", nameof(endpoints));
+        }
+
+        Endpoints = endpoints;
+    }
+
+    public IReadOnlyList<SangoEndpoint> Endpoints { get; }
+
+    public string? Name { get; init; }
+
+    public string? UserName { get; init; }
+
+    public string ClientId { get; init; } = "sangops-" + Guid.NewGuid().ToString("N")[..12];
+
+    public SangoProtocolVersion ProtocolVersion { get; init; } = SangoProtocolVersion.V500;
+
+    /// <summary>When the version was not chosen explicitly, a broker that refuses 5.0 is retried with 3.1.1.</summary>
+    public bool AllowProtocolFallback { get; init; } = true;
+
+    public int MaxPayloadBytes { get; init; } = DefaultMaxPayloadBytes;
+
+    public int KeepAliveSeconds { get; init; } = DefaultKeepAliveSeconds;
+
+    public int TimeoutSeconds { get; init; } = DefaultTimeoutSeconds;
+
+    /// <summary>How long a QoS 1/2 publish waits for the broker's acknowledgement before it counts as failed.</summary>
+    public int AckTimeoutSeconds { get; init; } = DefaultAckTimeoutSeconds;
+
+    public bool CleanSession { get; init; } = true;
+
+    public uint SessionExpirySeconds { get; init; }
+
+    public int MaxQueuedMessages { get; init; } = DefaultMaxQueuedMessages;
+
+    /// <summary>Trusted roots for this session only (Connect-Sango -CaFile); null means the OS trust store.</summary>
+    public X509Certificate2Collection? CaCertificates { get; init; }
+
+    public string? CaFilePath { get; init; }
+
+    public X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>The name the server certificate must match and the SNI sent, when it differs from the host dialled.</summary>
+    public string? TlsServerName { get; init; }
+
+    public bool SkipCertificateCheck { get; init; }
+
+    internal bool HasPassword => _password is not null;
+
+    public void SetPassword(ReadOnlySpan<char> password)
+    {
+        ClearPassword();
+        _password = Encoding.UTF8.GetBytes(password.ToArray());
+    }
+
+    internal byte[]? PasswordBytes => _password;
+
+    internal void ClearPassword()
+    {
+        if (_password is not null)
+        {
+            Array.Clear(_password);
+            _password = null;
+        }
+    }
+
+    /// <summary>Deliberately says nothing about credentials.</summary>
+    public override string ToString() =>
+        $"{string.Join(", ", Endpoints)} as {(UserName is null ? "anonymous" : UserName)}";
+}
