@@ -1,0 +1,170 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages SangoPS.
+.DESCRIPTION
+    Tasks (first positional parameter):
+      build    Release build into out/SangoPS (manifest, assemblies, format and help files).
+      test     build, then the xunit tests and the Pester tests (against real mosquitto brokers); ends with
+               one line "N passed, N failed" counting every test, and exits non-zero on any failure.
+      demo     build, then an in-process broker, a session, real telemetry samples of this machine.
+      clean    removes out/ and every bin/ and obj/ folder.
+    Run it with the repository's pinned PowerShell: dotnet tool restore; dotnet pwsh ./build.ps1 test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('build', 'test', 'demo', 'clean')]
+    [string] $Task = 'build',
+
+    # Pester tests to run (paths under tests/); all by default.
+    [string[]] $TestPath
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Set-Location -LiteralPath $PSScriptRoot
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'SangoPS'
+$Manifest = Import-PowerShellDataFile (Join-Path $Root 'SangoPS.psd1')
+
+function Invoke-Native {
+    # Runs an external command and stops the build when it fails: no exit code is ever ignored.
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @())
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Get-PwshInvocation {
+    # The child pwsh is the same PowerShell that runs this script (the repository's pinned tool).
+    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    if (Test-Path -LiteralPath $exe) { return @{ FilePath = $exe; Prefix = @() } }
+    return @{ FilePath = 'dotnet'; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
+}
+
+function Invoke-Build {
+    $version = $Manifest.ModuleVersion
+    Write-Host "Building SangoPS $version into $ModuleOut"
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/SangoPS.csproj'), '-c', 'Release', '-o', $ModuleOut,
+        "-p:Version=$version", '--nologo', '-v', 'quiet')
+    Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml') -Destination $ModuleOut
+    Remove-Item (Join-Path $ModuleOut '*.deps.json') -ErrorAction SilentlyContinue
+    if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) {
+        throw 'System.Management.Automation.dll was copied to the output: PowerShellStandard.Library must stay compile-only.'
+    }
+
+    $docs = Join-Path $Root 'docs'
+    if (Get-ChildItem -Path $docs -Filter '*.md' -ErrorAction SilentlyContinue) {
+        Import-Module (Join-Path $Root 'build/HelpCompiler.psm1') -Force
+        Build-SangoHelp -DocsPath $docs -OutputPath (Join-Path $ModuleOut 'en-US') -ModuleName 'SangoPS'
+    }
+}
+
+function Get-PesterModulePath {
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools/Tools.csproj'), '--nologo', '-v', 'quiet')
+    $globalPackages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $path = Join-Path $globalPackages.Trim() 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path -LiteralPath $path)) { throw "Pester 6.2.0 was restored but $path is missing." }
+    return $path
+}
+
+function Assert-Mosquitto {
+    if (Get-Command mosquitto -ErrorAction SilentlyContinue) { return }
+    foreach ($dir in '/usr/sbin', '/usr/local/sbin') {
+        if (Test-Path (Join-Path $dir 'mosquitto')) { $env:PATH = "$dir$([IO.Path]::PathSeparator)$env:PATH"; return }
+    }
+    $isRoot = -not $IsWindows -and ((& id -u) -eq '0')
+    if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
+        Write-Host 'Installing mosquitto and mosquitto-clients with apt-get'
+        Invoke-Native apt-get @('update', '-qq')
+        Invoke-Native apt-get @('install', '-y', '-qq', 'mosquitto', 'mosquitto-clients', 'openssl')
+        $env:PATH = "/usr/sbin$([IO.Path]::PathSeparator)$env:PATH"
+        return
+    }
+    throw 'The tests need Eclipse Mosquitto 2.x (mosquitto, mosquitto_pub, mosquitto_sub) and openssl on the PATH. Install them (Debian/Ubuntu: apt-get install mosquitto mosquitto-clients openssl; Windows: the installer from mosquitto.org) and run the tests again.'
+}
+
+function Read-TrxCounts([string] $Path) {
+    [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $counters = $trx.TestRun.ResultSummary.Counters
+    return [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Assert-Mosquitto
+    $results = Join-Path $Out 'test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    New-Item -ItemType Directory -Path $results | Out-Null
+
+    $passed = 0; $failed = 0; $problems = @()
+
+    Write-Host "`n== xunit =="
+    & dotnet test (Join-Path $Root 'tests/SangoPS.Tests/SangoPS.Tests.csproj') -c Release --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    $xunitExit = $LASTEXITCODE
+    $trx = Join-Path $results 'xunit.trx'
+    if (Test-Path $trx) {
+        $counts = Read-TrxCounts $trx
+        $passed += $counts.Passed; $failed += $counts.Failed
+        Write-Host "xunit: $($counts.Passed) passed, $($counts.Failed) failed"
+    }
+    if ($xunitExit -ne 0 -or -not (Test-Path $trx)) { $problems += "dotnet test exited with $xunitExit" }
+
+    Write-Host "`n== Pester (child pwsh, module from $ModuleOut) =="
+    $pester = Get-PesterModulePath
+    $summary = Join-Path $results 'pester.json'
+    $paths = if ($TestPath) { $TestPath | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $Root 'tests') }
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester'
+`$env:SANGOPS_MODULE = '$ModuleOut'
+`$c = New-PesterConfiguration
+`$c.Run.Path = @('$($paths -join "','")')
+`$c.Run.PassThru = `$true
+`$c.Output.Verbosity = 'Detailed'
+`$c.TestResult.Enabled = `$true
+`$c.TestResult.OutputPath = '$(Join-Path $results 'pester.xml')'
+`$r = Invoke-Pester -Configuration `$c
+[pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; NotRun = `$r.NotRunCount; Skipped = `$r.SkippedCount } |
+    ConvertTo-Json | Set-Content -LiteralPath '$summary'
+"@
+    $pwsh = Get-PwshInvocation
+    & $pwsh.FilePath @($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $script))
+    $pesterExit = $LASTEXITCODE
+    if (Test-Path $summary) {
+        $counts = Get-Content $summary -Raw | ConvertFrom-Json
+        $passed += $counts.Passed; $failed += $counts.Failed
+        Write-Host "Pester: $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
+    } else {
+        $problems += "Pester ended without a summary (exit code $pesterExit)"
+    }
+
+    foreach ($problem in $problems) { Write-Host "ERROR: $problem" }
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $problems) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pwsh = Get-PwshInvocation
+    & $pwsh.FilePath @($pwsh.Prefix + @('-NoProfile', '-File', (Join-Path $Root 'build/demo.ps1'), '-ModulePath', $ModuleOut))
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Clean {
+    if (Test-Path $Out) { Remove-Item $Out -Recurse -Force }
+    Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include 'bin', 'obj' -ErrorAction SilentlyContinue |
+        Remove-Item -Recurse -Force
+}
+
+switch ($Task) {
+    'build' { Invoke-Build }
+    'test' { Invoke-Test }
+    'demo' { Invoke-Demo }
+    'clean' { Invoke-Clean }
+}
