@@ -1,0 +1,24 @@
+<#
+.SYNOPSIS
+    Shared helpers for the SangoPS Pester tests: import the built module, make credentials, run a cmdlet in
+    another runspace.
+#>
+
+function Import-SangoModuleUnderTest {
+    # The build puts the module in out/SangoPS; build.ps1 passes its path in SANGOPS_MODULE.
+    $path = if ($env:SANGOPS_MODULE) { $env:SANGOPS_MODULE } else { Join-Path $PSScriptRoot '../out/SangoPS' }
+    if (-not (Test-Path (Join-Path $path 'SangoPS.psd1'))) { throw "The module is not built at $path: run ./build.ps1 build first." }
+    Import-Module (Join-Path $path 'SangoPS.psd1') -Force -Global
+}
+
+function New-TestCredential {
+    param([string] $UserName = 'sango', [string] $Password = 'sango-pass')
+    [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))
+}
+
+function New-UniqueTopic {
+    param([string] $Prefix = 'sango/test')
+    "$Prefix/$([guid]::NewGuid().ToString('N').Substring(0, 10))"
+}
+
+Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic
