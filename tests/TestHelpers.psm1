@@ -4,10 +4,13 @@
     another runspace.
 #>
 
+# One instance of the broker fixture for the whole run, visible to the test files and to these helpers.
+Import-Module (Join-Path $PSScriptRoot 'Fixtures/SangoTestBroker.psm1') -Global
+
 function Import-SangoModuleUnderTest {
     # The build puts the module in out/SangoPS; build.ps1 passes its path in SANGOPS_MODULE.
     $path = if ($env:SANGOPS_MODULE) { $env:SANGOPS_MODULE } else { Join-Path $PSScriptRoot '../out/SangoPS' }
-    if (-not (Test-Path (Join-Path $path 'SangoPS.psd1'))) { throw "The module is not built at $path: run ./build.ps1 build first." }
+    if (-not (Test-Path (Join-Path $path 'SangoPS.psd1'))) { throw "The module is not built at ${path}: run ./build.ps1 build first." }
     Import-Module (Join-Path $path 'SangoPS.psd1') -Force -Global
 }
 
@@ -22,3 +25,12 @@ function New-UniqueTopic {
 }
 
 Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic
+
+function Wait-BrokerLog {
+    # The broker writes its log asynchronously: wait (bounded) for a line rather than reading once.
+    param([Parameter(Mandatory, Position = 0)] $Broker, [Parameter(Mandatory, Position = 1)] [string] $Pattern, [double] $TimeoutSeconds = 5)
+    Wait-SangoCondition -TimeoutSeconds $TimeoutSeconds -Because "the broker log to match '$Pattern'" -Condition {
+        @(Get-SangoTestBrokerLog -Broker $Broker) -match $Pattern
+    } | Out-Null
+}
+Export-ModuleMember -Function Wait-BrokerLog

@@ -27,7 +27,18 @@ internal static class PowerShellJson
     public static bool TryFromJson(string json, out object? value, out string? error)
     {
         var arguments = new object?[] { json, null };
-        value = Bound.Value.FromJson.Invoke(null, arguments);
+        try
+        {
+            value = Bound.Value.FromJson.Invoke(null, arguments);
+        }
+        catch (TargetInvocationException exception) when (exception.InnerException is ArgumentException argument)
+        {
+            // Not JSON: PowerShell throws instead of filling the error record.
+            value = null;
+            error = argument.InnerException?.Message ?? argument.Message;
+            return false;
+        }
+
         var record = arguments[1] as ErrorRecord;
         error = record?.Exception?.Message;
         return record is null;

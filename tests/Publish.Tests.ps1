@@ -1,0 +1,210 @@
+# Publish-SangoMessage against real mosquitto brokers; what it sends is checked with mosquitto_sub.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-SangoModuleUnderTest
+    $script:cred = New-TestCredential
+    $script:broker = Start-SangoTestBroker -Name publish -Plain
+    $script:limited = Start-SangoTestBroker -Name limited -Plain -MaxPacketSize 2048
+    $script:session = Connect-Sango $broker.PlainUri -Credential $cred -Name publish
+
+    function Start-Sub([string] $Topic, $On = $broker) {
+        Start-MosquittoSub -Broker $On -Topic $Topic -User sango -Password sango-pass -Qos 1
+    }
+}
+
+AfterAll {
+    Get-SangoSession | Disconnect-Sango -ErrorAction SilentlyContinue
+    Stop-AllSangoTestBrokers
+}
+
+Describe 'Publish-SangoMessage' {
+    It 'publishes each line of a file, in order, and mosquitto_sub receives them' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $file = Join-Path $TestDrive 'lines.txt'
+        1..200 | ForEach-Object { "line $_" } | Set-Content $file
+        Get-Content $file | Publish-SangoMessage -Topic $topic
+        $got = Wait-MosquittoSubCount $sub -Count 200
+        $got.Payload | Should -Be (1..200 | ForEach-Object { "line $_" })
+        $got[0].Qos | Should -Be 1
+    }
+
+    It 'sends strings as UTF-8, byte arrays as they are, and objects as compact JSON like ConvertTo-Json -Compress' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $row = [pscustomobject]@{ host = 'web1'; load = 0.25; up = $true; tags = @('a', 'b') }
+        Publish-SangoMessage -Topic $topic -Payload 'grüße 日本'
+        Publish-SangoMessage -Topic $topic -Payload ([byte[]](0, 1, 2, 255))
+        $row | Publish-SangoMessage -Topic $topic
+        $got = Wait-MosquittoSubCount $sub -Count 3
+        $got[0].PayloadBytes | Should -Be ([Text.Encoding]::UTF8.GetBytes('grüße 日本'))
+        $got[1].PayloadBytes | Should -Be ([byte[]](0, 1, 2, 255))
+        $got[2].Payload | Should -Be ($row | ConvertTo-Json -Compress)
+    }
+
+    It 'publishes Import-Csv rows as JSON objects' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $csv = Join-Path $TestDrive 'x.csv'
+        "host,cpu`nweb1,12`nweb2,34" | Set-Content $csv
+        Import-Csv $csv | Publish-SangoMessage -Topic $topic
+        $got = Wait-MosquittoSubCount $sub -Count 2
+        ($got.Payload | ConvertFrom-Json).host | Should -Be @('web1', 'web2')
+        $got[1].Payload | Should -Be '{"host":"web2","cpu":"34"}'
+    }
+
+    It 'binds Topic and Payload by property name' {
+        $base = New-UniqueTopic
+        $sub = Start-Sub "$base/#"
+        @(
+            [pscustomobject]@{ Topic = "$base/a"; Payload = 'first' }
+            [pscustomobject]@{ Topic = "$base/b"; Payload = 'second' }
+        ) | Publish-SangoMessage
+        $got = Wait-MosquittoSubCount $sub -Count 2
+        $got.Topic | Should -Be @("$base/a", "$base/b")
+        $got.Payload | Should -Be @('first', 'second')
+    }
+
+    It 'returns one result per message with -PassThru, and sets the retain flag with -Retain' {
+        $topic = New-UniqueTopic
+        $results = 'a', 'bb' | Publish-SangoMessage -Topic $topic -QoS 1 -Retain -PassThru
+        $results.Count | Should -Be 2
+        $results[1].Topic | Should -Be $topic
+        $results[1].PayloadBytes | Should -Be 2
+        $results[1].QoS | Should -Be 1
+        $results[1].Retain | Should -BeTrue
+        $results[1].Endpoint | Should -Be $session.ConnectedEndpoint
+        $results[1].ReasonCode | Should -BeIn @('Success', 'NoMatchingSubscribers')
+        $retained = Start-Sub $topic
+        (Wait-MosquittoSubCount $retained -Count 1)[0] | Should -Match 'bb'
+        (Wait-MosquittoSubCount $retained -Count 1)[0].Retain | Should -BeTrue
+        $qos0 = Publish-SangoMessage -Topic $topic -Payload x -QoS 0 -PassThru
+        $qos0.ReasonCode | Should -Be 'Sent'
+        $qos2 = Publish-SangoMessage -Topic $topic -Payload x -QoS 2 -PassThru
+        $qos2.ReasonCode | Should -BeIn @('Success', 'NoMatchingSubscribers')
+    }
+
+    It 'publishes nothing with -WhatIf' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        Publish-SangoMessage -Topic $topic -Payload 'not sent' -WhatIf
+        Publish-SangoMessage -Topic $topic -Payload 'control'
+        $got = Wait-MosquittoSubCount $sub -Count 1
+        $got.Payload | Should -Be @('control')
+    }
+
+    It 'refuses invalid topics with InvalidTopic, the topic as target, and goes on with the rest' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $bad = @('', 'a/+/b', 'a/#', "a$([char]0)b", "a$([char]0xD800)b", ('t' * 65536))
+        $inputs = @($bad | ForEach-Object { [pscustomobject]@{ Topic = $_; Payload = 'bad' } }) + [pscustomobject]@{ Topic = $topic; Payload = 'good' }
+        $inputs | Publish-SangoMessage -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be $bad.Count
+        foreach ($i in 0..($bad.Count - 1)) {
+            $errs[$i].FullyQualifiedErrorId | Should -BeLike 'InvalidTopic,*'
+            $errs[$i].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errs[$i].TargetObject | Should -BeExactly $bad[$i]
+            $errs[$i].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        }
+        (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be @('good')
+        $session.IsConnected | Should -BeTrue
+    }
+
+    It 'sends a payload exactly at -MaxPayloadBytes and refuses one byte more, keeping the session connected' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $atLimit = 'a' * 51200
+        $over = 'b' * 51201
+        $atLimit, $over, 'after' | Publish-SangoMessage -Topic $topic -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PayloadTooLarge,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $errs[0].TargetObject | Should -BeExactly $over
+        $errs[0].Exception.Message | Should -Match '51,201 bytes'
+        $errs[0].Exception.Message | Should -Match '51,200 bytes'
+        $errs[0].Exception.Message | Should -Match '-MaxPayloadBytes'
+        $got = Wait-MosquittoSubCount $sub -Count 2
+        $got[0].PayloadBytes.Count | Should -Be 51200
+        $got[1].Payload | Should -Be 'after'
+        $session.IsConnected | Should -BeTrue
+    }
+
+    It 'takes the broker''s Maximum Packet Size into account: the largest packet is sent, one byte more is refused before sending' {
+        $s = Connect-Sango $limited.PlainUri -Credential $cred -Name limited
+        try {
+            $s.BrokerMaximumPacketSize | Should -Be 2048
+            $topic = 'sango/limit'
+            # PUBLISH at QoS 1, MQTT 5: 1 header byte + 2 remaining-length bytes + 2 + 11 topic + 2 packet id + 1 properties length.
+            $room = 2048 - (1 + 2 + 2 + $topic.Length + 2 + 1)
+            $s.MaxPayloadBytes | Should -BeLessOrEqual 2048
+            $sub = Start-Sub $topic -On $limited
+            ('x' * $room), ('y' * ($room + 1)), 'after' | Publish-SangoMessage -Session $s -Topic $topic -ErrorVariable errs -ErrorAction SilentlyContinue
+            $errs.Count | Should -Be 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'PayloadTooLarge,*'
+            $errs[0].Exception.Message | Should -Match '2,048 bytes'
+            $errs[0].Exception.Message | Should -Match 'Maximum Packet Size'
+            $errs[0].Exception.Message | Should -Match ("{0:N0} bytes for a payload" -f $room)
+            $got = Wait-MosquittoSubCount $sub -Count 2
+            $got[0].PayloadBytes.Count | Should -Be $room
+            $got[1].Payload | Should -Be 'after'
+            $s.IsConnected | Should -BeTrue
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'reports a broker''s refusal (not authorized for the topic) as PublishRejected, never as success' {
+        $before = $session.MessagesPublished
+        $result = 'secret' | Publish-SangoMessage -Topic 'other/forbidden' -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PublishRejected,*'
+        $errs[0].Exception.Message | Should -Match 'NotAuthorized \(135\)'
+        $errs[0].TargetObject | Should -Be 'secret'
+        $session.MessagesPublished | Should -Be $before
+        $session.IsConnected | Should -BeTrue
+    }
+
+    It 'counts published messages on the session' {
+        $before = $session.MessagesPublished
+        1..25 | ForEach-Object { "n$_" } | Publish-SangoMessage -Topic (New-UniqueTopic)
+        $session.MessagesPublished | Should -Be ($before + 25)
+    }
+
+    It 'is safe to use from several runspaces at once' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $s = $session
+        $module = (Get-Module SangoPS).Path
+        1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:module
+            $n = $_
+            1..250 | ForEach-Object { "$n-$_" } | Publish-SangoMessage -Session $using:s -Topic $using:topic
+        }
+        $got = Wait-MosquittoSubCount $sub -Count 1000 -TimeoutSeconds 20
+        ($got.Payload | Sort-Object -Unique).Count | Should -Be 1000
+        foreach ($n in 1..4) {
+            # Each runspace's own messages arrive in its order.
+            $mine = @($got.Payload | Where-Object { $_ -like "$n-*" } | ForEach-Object { [int]($_ -split '-')[1] })
+            $mine | Should -Be (1..250)
+        }
+    }
+
+    It 'relays messages from one broker to another, byte for byte, with Receive-SangoMessage | Publish-SangoMessage' {
+        $other = Start-SangoTestBroker -Name relay-target -Plain
+        $b = Connect-Sango $other.PlainUri -Credential $cred -Name target
+        try {
+            $base = New-UniqueTopic -Prefix 'sango/relay'
+            $sub = Start-Sub "$base/#" -On $other
+            # Retained on the source, so the receive below finds them without racing the publisher.
+            Publish-SangoMessage -Session $session -Topic "$base/text" -Payload 'hello' -Retain
+            Publish-SangoMessage -Session $session -Topic "$base/binary" -Payload ([byte[]](0, 200, 255)) -Retain
+            Receive-SangoMessage -Session $session -Topic "$base/#" -Count 2 -TimeoutSeconds 10 | Publish-SangoMessage -Session $b
+            $got = Wait-MosquittoSubCount $sub -Count 2 | Sort-Object Topic
+            $got.Topic | Should -Be @("$base/binary", "$base/text")
+            $got[0].PayloadBytes | Should -Be ([byte[]](0, 200, 255))
+            $got[1].Payload | Should -Be 'hello'
+            $got[0].Retain | Should -BeFalse
+        }
+        finally { Disconnect-Sango $b }
+    }
+}
