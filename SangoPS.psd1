@@ -18,6 +18,7 @@
         'Receive-SangoMessage'
         'Start-SangoLocalBroker'
         'Stop-SangoLocalBroker'
+        'Test-SangoCertificate'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -60,7 +60,7 @@ function Invoke-Build {
     $docs = Join-Path $Root 'docs'
     if (Get-ChildItem -Path $docs -Filter '*.md' -ErrorAction SilentlyContinue) {
         Import-Module (Join-Path $Root 'build/HelpCompiler.psm1') -Force
-        Build-SangoHelp -DocsPath $docs -OutputPath (Join-Path $ModuleOut 'en-US') -ModuleName 'SangoPS'
+        Build-SangoHelp -DocsPath $docs -OutputPath (Join-Path $ModuleOut 'en-US') -ModuleName 'SangoPS' | Out-Null
     }
 }
 

@@ -1,8 +1,11 @@
 using System.Management.Automation;
 using System.Net;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using SangoPS.Endpoints;
 using SangoPS.Errors;
 using SangoPS.Sessions;
+using SangoPS.Tls;
 
 namespace SangoPS.Commands;
 
@@ -50,6 +53,41 @@ public sealed class ConnectSangoCommand : SangoCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
+    /// <summary>Trusted roots for this session (PEM bundle or one DER/CRT certificate), like mosquitto_pub --cafile.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? CaFile { get; set; }
+
+    [Parameter]
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificatePath { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientKeyPath { get; set; }
+
+    [Parameter]
+    public SecureString? ClientKeyPassword { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificateThumbprint { get; set; }
+
+    /// <summary>The name the server certificate must match (and the SNI sent) when it differs from the host dialled.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TlsServerName { get; set; }
+
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxQueuedMessages { get; set; } = SangoSessionOptions.DefaultMaxQueuedMessages;
+
     protected override void ProcessRecord()
     {
         var endpoints = new List<SangoEndpoint>();
@@ -77,6 +115,12 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             TimeoutSeconds = TimeoutSeconds,
             CleanSession = CleanSession,
             SessionExpirySeconds = SessionExpirySeconds,
+            MaxQueuedMessages = MaxQueuedMessages,
+            CaCertificates = LoadCaFile(),
+            CaFilePath = CaFile is null ? null : GetUnresolvedProviderPathFromPSPath(CaFile),
+            ClientCertificate = LoadClientCertificate(),
+            TlsServerName = TlsServerName,
+            SkipCertificateCheck = SkipCertificateCheck,
         };
         if (Credential is not null)
         {
@@ -101,5 +145,73 @@ public sealed class ConnectSangoCommand : SangoCmdlet
 
         SessionRegistry.Add(RunspaceId, session);
         WriteObject(session);
+    }
+
+    private X509Certificate2Collection? LoadCaFile()
+    {
+        if (CaFile is null)
+        {
+            return null;
+        }
+
+        var path = GetUnresolvedProviderPathFromPSPath(CaFile);
+        try
+        {
+            return CaBundleLoader.Load(path);
+        }
+        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            ThrowSangoError(new SangoException(SangoErrorIds.CaFileInvalid, SangoErrorKind.InvalidArgument,
+                $"The CA file '{path}' could not be used: {exception.Message}", CaFile,
+                "Give -CaFile a PEM file with one or more CERTIFICATE blocks, or one DER/CRT certificate.", exception));
+            return null;
+        }
+    }
+
+    private X509Certificate2? LoadClientCertificate()
+    {
+        var given = new[] { ClientCertificate is not null, ClientCertificatePath is not null, ClientCertificateThumbprint is not null }.Count(g => g);
+        if (given > 1)
+        {
+            ThrowSangoError(new SangoException(SangoErrorIds.ClientCertificateAmbiguous, SangoErrorKind.InvalidArgument,
+                "Give the client certificate one way only: -ClientCertificate, -ClientCertificatePath or -ClientCertificateThumbprint.",
+                null, "Remove all but one of these parameters."));
+        }
+
+        if (ClientKeyPath is not null && ClientCertificatePath is null)
+        {
+            ThrowSangoError(new SangoException(SangoErrorIds.ClientCertificateAmbiguous, SangoErrorKind.InvalidArgument,
+                "-ClientKeyPath needs -ClientCertificatePath (the certificate the key belongs to).", ClientKeyPath,
+                "Add -ClientCertificatePath <certificate.pem>."));
+        }
+
+        try
+        {
+            if (ClientCertificate is not null)
+            {
+                if (!ClientCertificate.HasPrivateKey)
+                {
+                    ThrowSangoError(new SangoException(SangoErrorIds.ClientCertificateInvalid, SangoErrorKind.InvalidArgument,
+                        $"The client certificate '{ClientCertificate.Subject}' has no private key, so it cannot authenticate.",
+                        ClientCertificate.Subject, "Use a certificate with its private key, e.g. from Cert:\\CurrentUser\\My."));
+                }
+
+                return ClientCertificate;
+            }
+
+            if (ClientCertificatePath is not null)
+            {
+                var password = ClientKeyPassword is null ? string.Empty : new NetworkCredential(string.Empty, ClientKeyPassword).Password;
+                return ClientCertificateLoader.FromFiles(GetUnresolvedProviderPathFromPSPath(ClientCertificatePath),
+                    ClientKeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(ClientKeyPath), password);
+            }
+
+            return ClientCertificateThumbprint is null ? null : ClientCertificateLoader.FromStore(ClientCertificateThumbprint);
+        }
+        catch (SangoException exception)
+        {
+            ThrowSangoError(exception);
+            return null;
+        }
     }
 }

@@ -25,4 +25,10 @@ public static class SangoErrorIds
     public const string NotConnected = "NotConnected";
     public const string OperationFailed = "OperationFailed";
     public const string QueueFull = "QueueFull";
+    public const string CaFileInvalid = "CaFileInvalid";
+    public const string ClientCertificateNotFound = "ClientCertificateNotFound";
+    public const string ClientCertificateInvalid = "ClientCertificateInvalid";
+    public const string ClientCertificateAmbiguous = "ClientCertificateAmbiguous";
+    public const string ClientKeyPasswordRequired = "ClientKeyPasswordRequired";
+    public const string CertificateFileInvalid = "CertificateFileInvalid";
 }
