@@ -1,7 +1,9 @@
 <#
 .SYNOPSIS
     The SangoPS demo: an in-process broker, a session, real telemetry samples of this machine published and
-    received back. Needs nothing but the .NET SDK. Run it with: dotnet pwsh ./build.ps1 demo
+    received back; then the same over TLS, with a throwaway CA and an ECC wildcard certificate made in-process,
+    trusted through -CaFile, and what a refusal looks like without it. Needs nothing but the .NET SDK.
+    Run it with: dotnet pwsh ./build.ps1 demo
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 
@@ -35,7 +37,8 @@ function Get-MemoryUsedPercent {
 }
 
 $hostName = [Environment]::MachineName.ToLowerInvariant()
-$broker = Start-SangoLocalBroker
+# -Tls: a second, encrypted endpoint whose CA certificate is in $broker.CaFile (deleted when the broker stops).
+$broker = Start-SangoLocalBroker -Tls
 Write-Host "Started $broker"
 try {
     $session = Connect-Sango -Endpoint $broker.Endpoint -Name 'demo'
@@ -64,6 +67,33 @@ try {
     'x' * 60000 | Publish-SangoMessage -Topic "demo/$hostName/big" -ErrorAction Continue -ErrorVariable refused 2>$null
     Write-Host ("  {0}: {1}" -f $refused[0].FullyQualifiedErrorId, $refused[0].Exception.Message)
     Get-SangoSession | Format-Table
+
+    Write-Host "`n== TLS =="
+    Write-Host "The broker also listens at $($broker.TlsEndpoint) with the certificate $($broker.CertificateSubject)"
+    Write-Host "(ECDSA P-256, made in-process), signed by a throwaway CA whose certificate is in $($broker.CaFile)."
+    # -TlsServerName: the host dialled is localhost, but the certificate must match demo.sango.test (via *.sango.test).
+    $tls = Connect-Sango -Endpoint $broker.TlsEndpoint -CaFile $broker.CaFile -TlsServerName 'demo.sango.test' -Name 'demo-tls'
+    $tls | Format-Table
+
+    $tlsSample = [pscustomobject]@{ host = $hostName; percent = Get-CpuPercent; at = [DateTime]::UtcNow.ToString('o'); over = 'TLS' }
+    Write-Host 'Published over TLS:'
+    $tlsSample | Publish-SangoMessage -Session $tls -Topic "demo/$hostName/tls/cpu" -Retain -PassThru | Format-Table
+    Write-Host 'Received back over TLS:'
+    $tlsReceived = Receive-SangoMessage -Session $tls -Topic "demo/$hostName/tls/#" -Count 1 -TimeoutSeconds 10
+    $tlsReceived | Format-Table
+    if (@($tlsReceived).Count -ne 1) { throw "Expected 1 message back over TLS, got $(@($tlsReceived).Count)." }
+
+    Write-Host 'What Test-SangoCertificate says about the TLS endpoint:'
+    Test-SangoCertificate -Endpoint $broker.TlsEndpoint -CaFile $broker.CaFile -TlsServerName 'demo.sango.test' | Format-List
+
+    Write-Host 'Without -CaFile the same broker is refused: its CA is in no trust store, and the error says why.'
+    $refusal = $null
+    try { $null = Connect-Sango -Endpoint $broker.TlsEndpoint -Name 'demo-untrusted' -TimeoutSeconds 5 }
+    catch { $refusal = $_ }
+    if ($null -eq $refusal) { throw 'The TLS endpoint was accepted without -CaFile; it should have been refused.' }
+    Write-Host "  $($refusal.FullyQualifiedErrorId)"
+    Write-Host "  $($refusal.Exception.Message)"
+    if ($refusal.FullyQualifiedErrorId -notlike 'CertificateValidationFailed,*') { throw "Expected CertificateValidationFailed, got $($refusal.FullyQualifiedErrorId)." }
 }
 finally {
     Get-SangoSession | Disconnect-Sango
