@@ -19,6 +19,7 @@
         'Start-SangoLocalBroker'
         'Stop-SangoLocalBroker'
         'Test-SangoCertificate'
+        'Get-SangoSpool'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -134,8 +134,9 @@ Describe 'Publish-SangoMessage' {
         try {
             $s.BrokerMaximumPacketSize | Should -Be 2048
             $topic = 'sango/limit'
-            # PUBLISH at QoS 1, MQTT 5: 1 header byte + 2 remaining-length bytes + 2 + 11 topic + 2 packet id + 1 properties length.
-            $room = 2048 - (1 + 2 + 2 + $topic.Length + 2 + 1)
+            # PUBLISH at QoS 1, MQTT 5: 1 header byte + 2 remaining-length bytes + 2 + 11 topic + 2 packet id
+            # + 1 properties length + the message-id user property (1 + 2 + 8 'sango-id' + 2 + 22).
+            $room = 2048 - (1 + 2 + 2 + $topic.Length + 2 + 1 + (1 + 2 + 8 + 2 + 22))
             $s.MaxPayloadBytes | Should -BeLessOrEqual 2048
             $sub = Start-Sub $topic -On $limited
             ('x' * $room), ('y' * ($room + 1)), 'after' | Publish-SangoMessage -Session $s -Topic $topic -ErrorVariable errs -ErrorAction SilentlyContinue

@@ -88,6 +88,17 @@ public sealed class ConnectSangoCommand : SangoCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxQueuedMessages { get; set; } = SangoSessionOptions.DefaultMaxQueuedMessages;
 
+    [Parameter]
+    public SangoEndpointStrategy Strategy { get; set; } = SangoEndpointStrategy.Failover;
+
+    [Parameter]
+    [ValidateRange(0, 3600)]
+    public int ReplaySeconds { get; set; } = SangoSessionOptions.DefaultReplaySeconds;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SpoolDirectory { get; set; }
+
     protected override void ProcessRecord()
     {
         var endpoints = new List<SangoEndpoint>();
@@ -116,6 +127,9 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             CleanSession = CleanSession,
             SessionExpirySeconds = SessionExpirySeconds,
             MaxQueuedMessages = MaxQueuedMessages,
+            Strategy = Strategy,
+            ReplaySeconds = ReplaySeconds,
+            SpoolDirectory = SpoolDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(SpoolDirectory),
             CaCertificates = LoadCaFile(),
             CaFilePath = CaFile is null ? null : GetUnresolvedProviderPathFromPSPath(CaFile),
             ClientCertificate = LoadClientCertificate(),

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SangoPS.Errors;
 using SangoPS.Sessions;
 
 namespace SangoPS.Commands;
@@ -30,7 +31,13 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
 
             try
             {
-                Await(session.DisconnectAsync(StopToken), session);
+                var result = Await(session.DisconnectAsync(StopToken), session);
+                if (result.Lost > 0)
+                {
+                    WriteError(SangoErrorRecords.Create(SangoErrorIds.MessagesNotDelivered, ErrorCategory.ConnectionError,
+                        $"Session '{session.Name}' closed with {result.Lost} QoS 1/2 message(s) that no broker acknowledged; they were not delivered.",
+                        session, "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept and sent by the next session."));
+                }
             }
             finally
             {

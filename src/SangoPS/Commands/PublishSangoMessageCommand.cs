@@ -65,11 +65,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
         if (ShouldProcess(Topic, $"Publish {request.PayloadBytes:N0} bytes at QoS {QoS}{(Retain ? " (retained)" : string.Empty)}"))
         {
-            var queued = session.Publisher.EnqueueAsync(request, StopToken);
-            if (!queued.IsCompletedSuccessfully)
-            {
-                Await(queued.AsTask(), session);
-            }
+            Enqueue(session, request);
         }
 
         WriteReadyOutcomes();
@@ -77,17 +73,56 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
     protected override void EndProcessing() => FlushOutcomes();
 
-    /// <summary>Waits for every outcome of the current session's tracker and writes them in order.</summary>
+    private void Enqueue(SangoSession session, PublishRequest request)
+    {
+        if (session.Publisher.TryEnqueue(request))
+        {
+            return;
+        }
+
+        if (session.IsReconnecting)
+        {
+            // Waiting would block the pipeline for as long as the outage lasts: refuse this one, clearly.
+            PublishPipeline.Fail(request, new SangoException(SangoErrorIds.QueueFull, SangoErrorKind.LimitsExceeded,
+                $"Session '{session.Name}' is reconnecting and its queue already holds {session.QueuedMessages:N0} message(s) (-MaxQueuedMessages); the message for '{request.Message.Topic}' was not queued.",
+                request.Source, "Raise Connect-Sango -MaxQueuedMessages, or publish again once the session is connected."));
+            return;
+        }
+
+        // Connected: a full queue means the broker is slower than the pipeline; wait for room (back-pressure).
+        Await(session.Publisher.EnqueueAsync(request, StopToken).AsTask(), session);
+    }
+
+    /// <summary>
+    /// Waits for every outcome of the current session's tracker and writes them in order. While the session is
+    /// reconnecting it waits at most the session's timeout: the messages stay queued in the session, which
+    /// sends them after reconnecting or spools them at Disconnect-Sango.
+    /// </summary>
     private void FlushOutcomes()
     {
-        if (_tracker is null)
+        if (_tracker is null || _session is null)
         {
             return;
         }
 
         WriteReadyOutcomes();
+        var reconnectingSince = (DateTime?)null;
         while (_tracker.Outstanding > 0)
         {
+            if (_session.IsReconnecting)
+            {
+                reconnectingSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - reconnectingSince > TimeSpan.FromSeconds(_session.TimeoutSeconds))
+                {
+                    WriteWarning($"{_tracker.Outstanding:N0} message(s) wait in session '{_session.Name}' while it reconnects; they are sent when it is back, or spooled by Disconnect-Sango when it has a -SpoolDirectory.");
+                    return;
+                }
+            }
+            else
+            {
+                reconnectingSince = null;
+            }
+
             Await(_tracker.WaitForCompletionAsync(OutcomeWait, StopToken), _session);
             WriteReadyOutcomes();
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Threading.Channels;
 using SangoPS.Errors;
 using SangoPS.Messages;
 using SangoPS.Receiving;
@@ -9,7 +10,8 @@ namespace SangoPS.Commands;
 /// <summary>
 /// Subscribes and emits messages one by one as they arrive, from the pipeline thread, until -Count messages,
 /// -TimeoutSeconds, Ctrl+C or a downstream Select-Object -First ends it. Always unsubscribes (in finally:
-/// Select-Object -First skips EndProcessing).
+/// Select-Object -First skips EndProcessing). With -AllEndpoints it listens on every endpoint of the cluster
+/// at once and emits each message once.
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "SangoMessage")]
 [OutputType(typeof(SangoMessage))]
@@ -35,9 +37,18 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
     [Parameter]
     public SwitchParameter AsJson { get; set; }
 
+    [Parameter]
+    public SwitchParameter AllEndpoints { get; set; }
+
     protected override void ProcessRecord()
     {
         var session = ResolveSession();
+        if (AllEndpoints)
+        {
+            ReceiveFromAllEndpoints(session);
+            return;
+        }
+
         MessageSubscription subscription;
         try
         {
@@ -51,16 +62,56 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
 
         try
         {
-            ReceiveInto(session, subscription);
+            ReceiveInto(subscription.Inbox, [session], null);
         }
         finally
         {
-            // Bounded by the session's timeout inside UnsubscribeAsync; never cancelled by the stopping pipeline.
-            session.UnsubscribeAsync(subscription).Wait(TimeSpan.FromSeconds(session.TimeoutSeconds + 1));
+            Unsubscribe(session, subscription);
         }
     }
 
-    private void ReceiveInto(SangoSession session, MessageSubscription subscription)
+    private void ReceiveFromAllEndpoints(SangoSession session)
+    {
+        var inbox = MessageSubscription.CreateInbox();
+        var receivers = session.CreateEndpointReceivers();
+        var subscriptions = new List<(SangoSession Session, MessageSubscription Subscription)>();
+        try
+        {
+            foreach (var receiver in receivers)
+            {
+                Await(receiver.ConnectOrKeepTryingAsync(StopToken), receiver);
+                try
+                {
+                    subscriptions.Add((receiver, Await(receiver.SubscribeAsync(Topic, QoS, StopToken, inbox), receiver)));
+                }
+                catch (SangoException exception)
+                {
+                    ThrowSangoError(exception);
+                }
+            }
+
+            WriteVerbose($"Listening on {receivers.Count} endpoint(s) at once; repeats are dropped by message id (MQTT 5) or by topic and payload within {DuplicateFilter.ContentWindow.TotalSeconds:0} s.");
+            ReceiveInto(inbox.Reader, receivers, new DuplicateFilter());
+        }
+        finally
+        {
+            foreach (var (receiver, subscription) in subscriptions)
+            {
+                Unsubscribe(receiver, subscription);
+            }
+
+            foreach (var receiver in receivers)
+            {
+                receiver.Dispose();
+            }
+        }
+    }
+
+    private static void Unsubscribe(SangoSession session, MessageSubscription subscription) =>
+        // Bounded by the session's timeout inside UnsubscribeAsync; never cancelled by the stopping pipeline.
+        session.UnsubscribeAsync(subscription).Wait(TimeSpan.FromSeconds(session.TimeoutSeconds + 1));
+
+    private void ReceiveInto(ChannelReader<SangoMessage> inbox, IReadOnlyList<SangoSession> sessions, DuplicateFilter? duplicates)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
         if (TimeoutSeconds > 0)
@@ -69,18 +120,36 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
         }
 
         var received = 0;
+        var progress = Count > 0 ? new ProgressRecord(1, "Receive-SangoMessage", $"Waiting for {Count:N0} message(s) on {string.Join(", ", Topic)}") : null;
         while (Count == 0 || received < Count)
         {
-            if (subscription.Inbox.TryRead(out var message))
+            if (inbox.TryRead(out var message))
             {
+                if (duplicates is not null && !duplicates.IsFirst(message, DateTime.UtcNow))
+                {
+                    continue;
+                }
+
                 received++;
                 Emit(message);
+                if (progress is not null && (received % 100 == 0 || received == Count))
+                {
+                    progress.PercentComplete = (int)(100L * received / Count);
+                    progress.StatusDescription = $"Received {received:N0} of {Count:N0}";
+                    WriteProgress(progress);
+                }
+
                 continue;
+            }
+
+            for (var i = 1; i < sessions.Count; i++)
+            {
+                WriteLog(sessions[i]);
             }
 
             try
             {
-                if (!Await(subscription.Inbox.WaitToReadAsync(deadline.Token).AsTask(), session))
+                if (!Await(inbox.WaitToReadAsync(deadline.Token).AsTask(), sessions[0]))
                 {
                     break;
                 }
@@ -98,7 +167,21 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
             }
         }
 
-        WriteLog(session);
+        if (progress is not null)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+
+        if (duplicates is { Dropped: > 0 })
+        {
+            WriteVerbose($"Dropped {duplicates.Dropped:N0} repeated message(s).");
+        }
+
+        foreach (var session in sessions)
+        {
+            WriteLog(session);
+        }
     }
 
     private void Emit(SangoMessage message)

@@ -25,6 +25,7 @@ public static class SangoErrorIds
     public const string NotConnected = "NotConnected";
     public const string OperationFailed = "OperationFailed";
     public const string QueueFull = "QueueFull";
+    public const string MessagesNotDelivered = "MessagesNotDelivered";
     public const string CaFileInvalid = "CaFileInvalid";
     public const string ClientCertificateNotFound = "ClientCertificateNotFound";
     public const string ClientCertificateInvalid = "ClientCertificateInvalid";

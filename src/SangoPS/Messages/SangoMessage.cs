@@ -47,6 +47,9 @@ public sealed class SangoMessage
 
     public string PayloadText => DecodeText(PayloadBytes);
 
+    /// <summary>The id SangoPS gave the message when it was published over MQTT 5 (null otherwise).</summary>
+    public string? MessageId => UserProperties.TryGetValue(MessageIds.UserPropertyName, out var id) ? id : null;
+
     /// <summary>A copy with another Payload (e.g. parsed JSON); the original may be shared by several receivers.</summary>
     internal SangoMessage WithPayload(object? payload) =>
         new(Topic, PayloadBytes, QoS, Retain, ReceivedAt, Endpoint, ContentType, UserProperties) { Payload = payload };

@@ -1,19 +1,25 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 using SangoPS.Errors;
 using SangoPS.Messages;
+using SangoPS.Spool;
 using SangoPS.Transport;
 
 namespace SangoPS.Publishing;
 
 /// <summary>
-/// The session's one writer. Every publish of the session goes through a bounded queue to this single loop,
-/// which hands messages to MQTTnet in order without waiting for each acknowledgement: a sliding window keeps
-/// up to the broker's Receive Maximum QoS 1/2 publishes in flight (MQTTnet does not enforce it) and the next
-/// message goes out as soon as any acknowledgement frees a slot. MQTTnet queues sends on a FIFO lock, so
-/// calling PublishAsync in order from one loop keeps the wire order.
+/// The session's one writer, and the one mechanism for both speed and failover. Every publish goes through a
+/// bounded queue to this single loop, which hands messages to MQTTnet in order without waiting for each
+/// acknowledgement: a sliding window keeps up to the broker's Receive Maximum QoS 1/2 publishes in flight
+/// (MQTTnet does not enforce it) and the next message goes out as soon as any acknowledgement frees a slot.
+/// MQTTnet queues sends on a FIFO lock, so calling PublishAsync in order from one loop keeps the wire order.
+/// When the connection drops, QoS 1/2 messages whose acknowledgement never came go back into a resend list
+/// (in stream order) and are sent first on the next connection, followed, after a failover to another endpoint,
+/// by a replay of what the lost broker acknowledged in the last few seconds (its bridge may not have forwarded
+/// them). While the session reconnects, new messages wait in the queue.
 /// </summary>
 internal sealed class PublishPipeline : IDisposable
 {
@@ -24,40 +30,74 @@ internal sealed class PublishPipeline : IDisposable
     private const int AtLeastOnceWindowCap = 256;
 
     private readonly Channel<PublishRequest> _queue;
-    private readonly Func<ConnectedClient?> _currentConnection;
-    private readonly Action<PublishRequest> _onPublished;
+    private readonly IPublishHost _host;
     private readonly TimeSpan _ackTimeout;
     private readonly SemaphoreSlim _slotFreed = new(0, int.MaxValue);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly List<PublishRequest> _resend = new();
+    private readonly ConcurrentQueue<(long Ticks, PublishRequest Request)> _acknowledged = new();
+    private readonly ConcurrentDictionary<PublishRequest, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
     private readonly Task _writer;
-    private int _inFlight;
+    private ConnectedClient? _lastConnection;
+    private long _streamSequence;
+    private int _inFlightCount;
 
-    public PublishPipeline(int capacity, TimeSpan ackTimeout, Func<ConnectedClient?> currentConnection, Action<PublishRequest> onPublished)
+    public PublishPipeline(int capacity, TimeSpan ackTimeout, IPublishHost host)
     {
-        _queue = Channel.CreateBounded<PublishRequest>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = Channel.CreateBounded<PublishRequest>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         _ackTimeout = ackTimeout;
-        _currentConnection = currentConnection;
-        _onPublished = onPublished;
+        _host = host;
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Messages waiting for the writer.</summary>
-    public int Queued => _queue.Reader.Count;
+    /// <summary>Messages waiting for the writer (queued, or to be sent again).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_resend)
+            {
+                return _queue.Reader.Count + _resend.Count;
+            }
+        }
+    }
 
     /// <summary>Messages handed to MQTTnet and not yet acknowledged (or, for QoS 0, not yet written).</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => Volatile.Read(ref _inFlightCount);
 
     public bool IsIdle => Queued == 0 && InFlight == 0;
+
+    /// <summary>Queues a request, or returns false at once when the queue is full.</summary>
+    public bool TryEnqueue(PublishRequest request)
+    {
+        Stamp(request);
+        return _queue.Writer.TryWrite(request);
+    }
 
     /// <summary>Queues a request; waits while the queue is full (back-pressure on the producing pipeline).</summary>
     public ValueTask EnqueueAsync(PublishRequest request, CancellationToken cancellationToken)
     {
-        request.Tracker?.Register(request);
+        Stamp(request);
         return _queue.Writer.TryWrite(request) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(request, cancellationToken);
+    }
+
+    /// <summary>Puts requests ahead of everything queued (spooled messages of an earlier session).</summary>
+    public void EnqueueFirst(IEnumerable<PublishRequest> requests)
+    {
+        lock (_resend)
+        {
+            foreach (var request in requests)
+            {
+                // Negative stream positions sort before every message of this session.
+                request.StreamSequence = long.MinValue + _resend.Count;
+                _resend.Add(request);
+            }
+
+            _resend.Sort(ByStreamSequence);
+        }
+
+        Wake();
     }
 
     /// <summary>Waits until everything queued so far is acknowledged or failed, or the token fires.</summary>
@@ -71,7 +111,11 @@ internal sealed class PublishPipeline : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops the writer and returns every QoS 1/2 message not known to be delivered (queued, to be resent, or
+    /// in flight), in stream order; QoS 0 messages still waiting are reported as not sent.
+    /// </summary>
+    public IReadOnlyList<PublishRequest> Close()
     {
         _queue.Writer.TryComplete();
         _shutdown.Cancel();
@@ -84,56 +128,200 @@ internal sealed class PublishPipeline : IDisposable
             // The loop ends by cancellation; anything else has already been reported per request.
         }
 
-        while (_queue.Reader.TryRead(out var request))
+        var left = new List<PublishRequest>();
+        while (_queue.Reader.TryRead(out var queued))
         {
-            Fail(request, new SangoException(SangoErrorIds.SessionClosed, SangoErrorKind.InvalidOperation,
-                $"The message for '{request.Message.Topic}' was not sent because the session was closed.", request.Source,
-                "Keep the session open until Publish-SangoMessage has finished."));
+            left.Add(queued);
+        }
+
+        lock (_resend)
+        {
+            left.AddRange(_resend);
+            _resend.Clear();
+        }
+
+        left.AddRange(_inFlight.Keys);
+        left.Sort(ByStreamSequence);
+        var undelivered = new List<PublishRequest>();
+        foreach (var request in left.Where(r => !r.IsReplay))
+        {
+            if (request.IsAtLeastOnce)
+            {
+                undelivered.Add(request);
+            }
+            else
+            {
+                Fail(request, new SangoException(SangoErrorIds.SessionClosed, SangoErrorKind.InvalidOperation,
+                    $"The QoS 0 message for '{request.Message.Topic}' was not sent because the session was closed.", request.Source,
+                    "Keep the session open until Publish-SangoMessage has finished, or publish at QoS 1."));
+            }
+        }
+
+        return undelivered;
+    }
+
+    public void Dispose()
+    {
+        if (!_shutdown.IsCancellationRequested)
+        {
+            Close();
         }
 
         _shutdown.Dispose();
         _slotFreed.Dispose();
+        _wake.Dispose();
+    }
+
+    internal static void Fail(PublishRequest request, SangoException error)
+    {
+        if (!request.IsReplay)
+        {
+            request.Tracker?.Complete(new PublishOutcome(request, null, error));
+        }
+    }
+
+    private static int ByStreamSequence(PublishRequest a, PublishRequest b) => a.StreamSequence.CompareTo(b.StreamSequence);
+
+    private void Stamp(PublishRequest request)
+    {
+        request.Tracker?.Register(request);
+        request.StreamSequence = Interlocked.Increment(ref _streamSequence);
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
     }
 
     private async Task WriteLoopAsync()
     {
-        var reader = _queue.Reader;
+        var token = _shutdown.Token;
         try
         {
-            while (await reader.WaitToReadAsync(_shutdown.Token).ConfigureAwait(false))
+            while (true)
             {
-                while (reader.TryRead(out var request))
+                var request = TakeResend() ?? (_queue.Reader.TryRead(out var queued) ? queued : null);
+                if (request is null)
                 {
-                    var connection = _currentConnection();
-                    if (connection is null || !connection.Client.IsConnected)
+                    var readable = _queue.Reader.WaitToReadAsync(token).AsTask();
+                    var woken = _wake.WaitAsync(token);
+                    if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == readable && !await readable.ConfigureAwait(false))
                     {
-                        Fail(request, new SangoException(SangoErrorIds.NotConnected, SangoErrorKind.ConnectionError,
-                            $"The message for '{request.Message.Topic}' was not sent: the session is not connected.", request.Source,
-                            "Run Connect-Sango again, then publish again."));
+                        return; // Completed: the session is closing.
+                    }
+
+                    continue;
+                }
+
+                var connection = await _host.WaitForConnectionAsync(token).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    PutBack(request);
+                    return;
+                }
+
+                if (!ReferenceEquals(connection, _lastConnection))
+                {
+                    var previous = _lastConnection;
+                    _lastConnection = connection;
+                    if (previous is not null)
+                    {
+                        // A new connection: first let the old one's in-flight messages fail back into the resend
+                        // list, then send in stream order (replay of the lost broker's last acknowledgements first).
+                        PutBack(request);
+                        await WaitForInFlightToSettleAsync(token).ConfigureAwait(false);
+                        if (!previous.Endpoint.Equals(connection.Endpoint))
+                        {
+                            QueueReplay();
+                        }
+
                         continue;
                     }
-
-                    var window = request.Message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce
-                        ? AtMostOnceWindow
-                        : Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap);
-                    while (Volatile.Read(ref _inFlight) >= window)
-                    {
-                        await _slotFreed.WaitAsync(_shutdown.Token).ConfigureAwait(false);
-                    }
-
-                    Interlocked.Increment(ref _inFlight);
-                    Send(connection, request);
                 }
+
+                var window = request.IsAtLeastOnce ? Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap) : AtMostOnceWindow;
+                while (Volatile.Read(ref _inFlightCount) >= window)
+                {
+                    await _slotFreed.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                Send(connection, request);
             }
         }
-        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // Session closing.
+            // Session closing: Close() collects what is left.
+        }
+    }
+
+    private PublishRequest? TakeResend()
+    {
+        lock (_resend)
+        {
+            if (_resend.Count == 0)
+            {
+                return null;
+            }
+
+            var first = _resend[0];
+            _resend.RemoveAt(0);
+            return first;
+        }
+    }
+
+    private void PutBack(PublishRequest request)
+    {
+        lock (_resend)
+        {
+            var index = _resend.BinarySearch(request, Comparer<PublishRequest>.Create(ByStreamSequence));
+            _resend.Insert(index < 0 ? ~index : index, request);
+        }
+
+        Wake();
+    }
+
+    private async Task WaitForInFlightToSettleAsync(CancellationToken token)
+    {
+        // MQTTnet fails every pending request when its connection drops, so this normally ends at once.
+        var deadline = DateTime.UtcNow + _ackTimeout;
+        while (Volatile.Read(ref _inFlightCount) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, token).ConfigureAwait(false);
+        }
+    }
+
+    private void QueueReplay()
+    {
+        var window = _host.ReplayWindow;
+        if (window <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var since = DateTime.UtcNow.Ticks - window.Ticks;
+        var replay = new List<PublishRequest>();
+        while (_acknowledged.TryDequeue(out var entry))
+        {
+            if (entry.Ticks >= since)
+            {
+                replay.Add(entry.Request.AsReplay());
+            }
+        }
+
+        foreach (var request in replay)
+        {
+            PutBack(request);
         }
     }
 
     private void Send(ConnectedClient connection, PublishRequest request)
     {
+        _inFlight.TryAdd(request, 0);
+        Interlocked.Increment(ref _inFlightCount);
+
         // PublishAsync does not apply the client's timeout: without a deadline a lost PUBACK waits forever.
         var deadline = new CancellationTokenSource(_ackTimeout);
         Task<MqttClientPublishResult> task;
@@ -171,7 +359,8 @@ internal sealed class PublishPipeline : IDisposable
 
     private void Finish(ConnectedClient connection, PublishRequest request, MqttClientPublishResult? result, Exception? exception, bool timedOut)
     {
-        Interlocked.Decrement(ref _inFlight);
+        _inFlight.TryRemove(request, out _);
+        Interlocked.Decrement(ref _inFlightCount);
         if (_slotFreed.CurrentCount == 0)
         {
             // Wake the writer if it waits for a slot; a rare extra count only costs it one more check.
@@ -181,25 +370,39 @@ internal sealed class PublishPipeline : IDisposable
         var message = request.Message;
         var topic = message.Topic;
         var qos = (int)message.QualityOfServiceLevel;
+        if (exception is null && result is not null && result.IsSuccess)
+        {
+            Acknowledged(connection, request, result, qos);
+            return;
+        }
+
         if (exception is null && result is not null)
         {
-            if (result.IsSuccess)
+            var because = string.IsNullOrEmpty(result.ReasonString) ? string.Empty : $" ({result.ReasonString})";
+            var reason = $"{result.ReasonCode} ({(int)result.ReasonCode}){because}";
+            if (request.Spooled is not null)
             {
-                _onPublished(request);
-                var reason = qos == 0 ? "Sent" : result.ReasonCode.ToString();
-                request.Tracker?.Complete(new PublishOutcome(request,
-                    new SangoPublishResult(topic, request.PayloadBytes, qos, message.Retain, connection.Endpoint.ToString(), reason, result.PacketIdentifier),
-                    null));
-                return;
+                _host.OnSpooledMessageRejected(request, reason);
             }
 
-            var because = string.IsNullOrEmpty(result.ReasonString) ? string.Empty : $" ({result.ReasonString})";
             Fail(request, new SangoException(SangoErrorIds.PublishRejected, SangoErrorKind.SecurityError,
-                $"The broker at {connection.Endpoint} refused the message for '{topic}': {result.ReasonCode} ({(int)result.ReasonCode}){because}.",
+                $"The broker at {connection.Endpoint} refused the message for '{topic}': {reason}.",
                 request.Source,
-                result.ReasonCode == MQTTnet.MqttClientPublishReasonCode.NotAuthorized
+                result.ReasonCode == MqttClientPublishReasonCode.NotAuthorized
                     ? "The user may not publish to this topic: check the broker's access rules or publish to a topic you are allowed to use."
                     : "Check the broker's reason; the message was not accepted."));
+            return;
+        }
+
+        if (request.IsAtLeastOnce && !_shutdown.IsCancellationRequested && IsConnectionFailure(exception, timedOut))
+        {
+            // Its fate is unknown: send it again on the next connection (receivers may see a duplicate).
+            if (timedOut)
+            {
+                _host.OnConnectionSuspect(connection, $"no acknowledgement for '{topic}' within {_ackTimeout.TotalSeconds:0} s");
+            }
+
+            PutBack(request);
             return;
         }
 
@@ -221,9 +424,46 @@ internal sealed class PublishPipeline : IDisposable
         };
         Fail(request, new SangoException(SangoErrorIds.PublishFailed, SangoErrorKind.ConnectionError,
             $"The message for '{topic}' could not be delivered to {connection.Endpoint}: {detail}.", request.Source,
-            "Reconnect with Connect-Sango and publish again.", exception));
+            qos == 0 ? "QoS 0 messages are not sent again after a connection loss; publish at QoS 1 to have them resent." : "Publish it again.",
+            exception));
     }
 
-    private static void Fail(PublishRequest request, SangoException error) =>
-        request.Tracker?.Complete(new PublishOutcome(request, null, error));
+    private void Acknowledged(ConnectedClient connection, PublishRequest request, MqttClientPublishResult result, int qos)
+    {
+        if (request.Spooled is { } spooled)
+        {
+            MessageSpool.Complete(spooled);
+        }
+
+        if (request.IsReplay)
+        {
+            return;
+        }
+
+        _host.OnPublished(request);
+        var window = _host.ReplayWindow;
+        if (qos > 0 && window > TimeSpan.Zero)
+        {
+            var now = DateTime.UtcNow.Ticks;
+            _acknowledged.Enqueue((now, request));
+            var oldest = now - window.Ticks;
+            while (_acknowledged.TryPeek(out var head) && head.Ticks < oldest && _acknowledged.TryDequeue(out _))
+            {
+                // Only the last few seconds can still be missing on the other side of the cluster.
+            }
+        }
+
+        var message = request.Message;
+        request.Tracker?.Complete(new PublishOutcome(request,
+            new SangoPublishResult(message.Topic, request.PayloadBytes, qos, message.Retain, connection.Endpoint.ToString(),
+                qos == 0 ? "Sent" : result.ReasonCode.ToString(), result.PacketIdentifier),
+            null));
+    }
+
+    private static bool IsConnectionFailure(Exception? exception, bool timedOut) => timedOut || exception switch
+    {
+        MqttClientUnexpectedDisconnectReceivedException disconnect => disconnect.ReasonCode != MqttDisconnectReasonCode.PacketTooLarge,
+        MqttCommunicationException or MqttClientNotConnectedException or ObjectDisposedException or OperationCanceledException => true,
+        _ => false,
+    };
 }

@@ -1,4 +1,5 @@
 using MQTTnet;
+using SangoPS.Spool;
 
 namespace SangoPS.Publishing;
 
@@ -23,5 +24,19 @@ internal sealed class PublishRequest
     public PublishTracker? Tracker { get; }
 
     /// <summary>Position within the tracker, so outcomes are reported in input order.</summary>
-    public long Sequence { get; set; }
+    public long TrackerSequence { get; set; }
+
+    /// <summary>Position in the session's stream, so resent and replayed messages keep their order.</summary>
+    public long StreamSequence { get; set; }
+
+    /// <summary>A copy sent again after a failover (already reported once): no outcome is reported for it.</summary>
+    public bool IsReplay { get; private init; }
+
+    /// <summary>Set when the message came from the spool: removed from it once acknowledged.</summary>
+    public SpoolEntry? Spooled { get; init; }
+
+    public bool IsAtLeastOnce => Message.QualityOfServiceLevel != MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce;
+
+    public PublishRequest AsReplay() =>
+        new(Message, PayloadBytes, Source, null) { IsReplay = true, StreamSequence = StreamSequence };
 }

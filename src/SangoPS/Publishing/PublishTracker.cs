@@ -29,7 +29,7 @@ internal sealed class PublishTracker : IDisposable
     {
         lock (_gate)
         {
-            request.Sequence = _nextSequence++;
+            request.TrackerSequence = _nextSequence++;
         }
     }
 
@@ -37,7 +37,7 @@ internal sealed class PublishTracker : IDisposable
     {
         lock (_gate)
         {
-            _completed[outcome.Request.Sequence] = outcome;
+            _completed[outcome.Request.TrackerSequence] = outcome;
         }
 
         _signal.Release();

@@ -13,19 +13,23 @@ internal sealed class MessageSubscription : IDisposable
 {
     public const int InboxCapacity = 10_000;
 
-    private readonly Channel<SangoMessage> _inbox = Channel.CreateBounded<SangoMessage>(new BoundedChannelOptions(InboxCapacity)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
-
+    private readonly Channel<SangoMessage> _inbox;
+    private readonly bool _ownsInbox;
     private readonly CancellationTokenSource _closed = new();
 
-    public MessageSubscription(IReadOnlyList<string> filters, int qos)
+    public MessageSubscription(IReadOnlyList<string> filters, int qos, Channel<SangoMessage>? sharedInbox = null)
     {
         Filters = filters;
         QoS = qos;
+        _ownsInbox = sharedInbox is null;
+        _inbox = sharedInbox ?? CreateInbox();
     }
+
+    /// <summary>An inbox several subscriptions can share (Receive-SangoMessage -AllEndpoints).</summary>
+    public static Channel<SangoMessage> CreateInbox() => Channel.CreateBounded<SangoMessage>(new BoundedChannelOptions(InboxCapacity)
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+    });
 
     public IReadOnlyList<string> Filters { get; }
 
@@ -59,7 +63,11 @@ internal sealed class MessageSubscription : IDisposable
     public void Dispose()
     {
         _closed.Cancel();
-        _inbox.Writer.TryComplete();
+        if (_ownsInbox)
+        {
+            _inbox.Writer.TryComplete();
+        }
+
         _closed.Dispose();
     }
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
+using System.Threading.Channels;
 using MQTTnet;
 using MQTTnet.Protocol;
 using SangoPS.Endpoints;
@@ -7,6 +9,7 @@ using SangoPS.Errors;
 using SangoPS.Messages;
 using SangoPS.Publishing;
 using SangoPS.Receiving;
+using SangoPS.Spool;
 using SangoPS.Transport;
 
 namespace SangoPS.Sessions;
@@ -17,9 +20,11 @@ namespace SangoPS.Sessions;
 /// disconnect are serialised, every publish goes through the one writer of <see cref="PublishPipeline"/>, and
 /// subscription changes are serialised under their own lock.
 /// </summary>
-public sealed class SangoSession : IDisposable
+public sealed class SangoSession : IDisposable, IPublishHost
 {
     private const int SeenTopicsLimit = 500;
+    private const int BacklogLimit = 10_000;
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
     private static int s_lastId;
 
     private readonly SangoSessionOptions _options;
@@ -29,12 +34,21 @@ public sealed class SangoSession : IDisposable
     private readonly ConcurrentDictionary<string, byte> _seenTopics = new(StringComparer.Ordinal);
     private readonly EndpointConnector _connector;
     private readonly PublishPipeline _publisher;
+    private readonly IReadOnlyList<SangoEndpoint> _endpointOrder;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly ConcurrentQueue<SangoMessage> _backlog = new();
+    private readonly MessageSpool? _spool;
     private volatile MessageSubscription[] _receivers = [];
     private volatile ConnectedClient? _connection;
     private volatile bool _closing;
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _reconnecting;
+    private int _failoverCount;
+    private bool _spoolDrained;
     private long _messagesPublished;
     private long _messagesReceived;
     private int _disposed;
+    private int _settled;
 
     public SangoSession(SangoSessionOptions options)
     {
@@ -43,8 +57,11 @@ public sealed class SangoSession : IDisposable
         Id = Interlocked.Increment(ref s_lastId);
         Name = string.IsNullOrWhiteSpace(options.Name) ? "Session" + Id.ToString(CultureInfo.InvariantCulture) : options.Name;
         _connector = new EndpointConnector(options, Log, AttachHandlers);
-        _publisher = new PublishPipeline(options.MaxQueuedMessages, TimeSpan.FromSeconds(options.AckTimeoutSeconds),
-            () => _connection, _ => Interlocked.Increment(ref _messagesPublished));
+        _publisher = new PublishPipeline(options.MaxQueuedMessages, TimeSpan.FromSeconds(options.AckTimeoutSeconds), this);
+        _endpointOrder = options.Strategy == SangoEndpointStrategy.RoundRobin
+            ? EndpointRotation.NextOrder(options.Endpoints)
+            : options.Endpoints;
+        _spool = options.SpoolDirectory is null ? null : new MessageSpool(options.SpoolDirectory);
         if (options.SkipCertificateCheck)
         {
             Log.Warning($"Session '{Name}': certificate checks are skipped (-SkipCertificateCheck). The connection is encrypted but the server is not verified; anyone able to intercept it can read and change the messages.");
@@ -82,8 +99,9 @@ public sealed class SangoSession : IDisposable
                 return _options.MaxPayloadBytes;
             }
 
+            var isVersion5 = connection.Version == SangoProtocolVersion.V500;
             var brokerRoom = PublishPacketSize.MaxPayloadForPacketSize(connection.BrokerMaximumPacketSize, 1, 1,
-                connection.Version == SangoProtocolVersion.V500, 0);
+                isVersion5, isVersion5 ? MessageIds.PropertyBytes : 0);
             return (int)Math.Max(0, Math.Min(_options.MaxPayloadBytes, brokerRoom));
         }
     }
@@ -106,6 +124,19 @@ public sealed class SangoSession : IDisposable
 
     public int TimeoutSeconds => _options.TimeoutSeconds;
 
+    /// <summary>How many times the session reconnected after losing its connection.</summary>
+    public int FailoverCount => Volatile.Read(ref _failoverCount);
+
+    /// <summary>True while the session has lost its connection and is trying the endpoints again.</summary>
+    public bool IsReconnecting => Volatile.Read(ref _reconnecting) != 0 && !_closing;
+
+    public string Strategy => _options.Strategy.ToString();
+
+    /// <summary>Messages waiting to be sent (for example while reconnecting), and sent but not yet acknowledged.</summary>
+    public int QueuedMessages => _publisher.Queued + _publisher.InFlight;
+
+    public string? SpoolDirectory => _spool?.Path;
+
     /// <summary>Topics seen in received messages (for tab completion), at most a few hundred.</summary>
     public IReadOnlyCollection<string> SeenTopics => _seenTopics.Keys.ToArray();
 
@@ -119,34 +150,134 @@ public sealed class SangoSession : IDisposable
     public override string ToString() =>
         $"{Name} (Id {Id}) {(IsConnected ? "connected to " + ConnectedEndpoint : "not connected")}";
 
-    /// <summary>Tries the endpoints in order until one accepts; throws a SangoException naming every failure.</summary>
+    /// <summary>
+    /// Tries the endpoints in order (RoundRobin: starting at this user's next one) until one accepts; throws a
+    /// SangoException naming every failure. With a spool directory the session instead keeps trying in the
+    /// background, so a scheduled task's messages are queued and spooled rather than lost.
+    /// </summary>
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
+        var failures = new List<EndpointAttemptFailure>();
+        ConnectedClient? connected = null;
         await _connectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var failures = new List<EndpointAttemptFailure>();
-            foreach (var endpoint in _options.Endpoints)
+            foreach (var endpoint in _endpointOrder)
             {
-                var (connected, failure) = await _connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                if (connected is not null)
+                var (client, failure) = await _connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                if (client is not null)
                 {
-                    Install(connected);
-                    return;
+                    connected = client;
+                    Install(client);
+                    break;
                 }
 
                 failures.Add(failure!);
                 LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure!.Reason);
                 Log.Verbose($"{endpoint}: {failure.Reason}");
             }
-
-            throw ConnectError(failures);
         }
         finally
         {
             _connectionGate.Release();
         }
+
+        if (connected is not null)
+        {
+            DrainSpoolOnce();
+            return;
+        }
+
+        var error = ConnectError(failures);
+        if (_spool is null)
+        {
+            throw error;
+        }
+
+        Log.Warning($"{error.Message}{Environment.NewLine}Session '{Name}' keeps trying in the background; QoS 1/2 messages are queued and, if no endpoint answers before Disconnect-Sango, kept in the spool {_spool.Path} for the next session.");
+        StartReconnecting(null);
+    }
+
+    /// <summary>Like ConnectAsync, but when no endpoint answers the session keeps trying in the background.</summary>
+    internal async Task ConnectOrKeepTryingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SangoException exception) when (exception.Kind is SangoErrorKind.ConnectionError or SangoErrorKind.OperationTimeout)
+        {
+            Log.Warning($"{exception.Message} Session '{Name}' keeps trying in the background.");
+            StartReconnecting(null);
+        }
+    }
+
+    /// <summary>Receive-only sessions, one per endpoint, for Receive-SangoMessage -AllEndpoints.</summary>
+    internal IReadOnlyList<SangoSession> CreateEndpointReceivers() =>
+        _options.Endpoints
+            .Select((endpoint, index) => new SangoSession(_options.ForSingleEndpoint(endpoint, $"{_options.ClientId}-rx{index + 1}")))
+            .ToArray();
+
+    TimeSpan IPublishHost.ReplayWindow =>
+        _options.Endpoints.Count > 1 ? TimeSpan.FromSeconds(_options.ReplaySeconds) : TimeSpan.Zero;
+
+    async Task<ConnectedClient?> IPublishHost.WaitForConnectionAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_closing)
+            {
+                return null;
+            }
+
+            var connection = _connection;
+            var signal = _connected.Task;
+            if (connection is not null && connection.Client.IsConnected && Volatile.Read(ref _reconnecting) == 0)
+            {
+                return connection;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (signal.IsCompleted && ReferenceEquals(signal, _connected.Task) && !_closing &&
+                (_connection is null || !_connection.Client.IsConnected))
+            {
+                // Completed but the link is gone again: wait for the next connection.
+                await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    void IPublishHost.OnPublished(PublishRequest request) => Interlocked.Increment(ref _messagesPublished);
+
+    void IPublishHost.OnConnectionSuspect(ConnectedClient connection, string reason)
+    {
+        if (!ReferenceEquals(connection, _connection) || _closing)
+        {
+            return;
+        }
+
+        Log.Warning($"Session '{Name}': {reason} on {connection.Endpoint}; the connection is treated as broken and the session reconnects.");
+        _ = Task.Run(async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await connection.Client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // A half-open link may not even take the DISCONNECT: drop it.
+                connection.Client.Dispose();
+                OnLost(connection, "no acknowledgement (the connection looked alive but was not)");
+            }
+        });
+    }
+
+    void IPublishHost.OnSpooledMessageRejected(PublishRequest request, string reason)
+    {
+        Log.Warning($"A spooled message for '{request.Message.Topic}' was refused by the broker ({reason}) and was removed from the spool.");
+        MessageSpool.Complete(request.Spooled!);
     }
 
     /// <summary>
@@ -157,18 +288,13 @@ public sealed class SangoSession : IDisposable
     {
         ThrowIfDisposed();
         var topicBytes = TopicRules.ValidateTopicName(topic);
-        CheckPayloadSize(topic, topicBytes, payload.Length, qos, source);
-        var message = new MqttApplicationMessage
-        {
-            Topic = topic,
-            PayloadSegment = payload,
-            QualityOfServiceLevel = (MqttQualityOfServiceLevel)qos,
-            Retain = retain,
-        };
-        return new PublishRequest(message, payload.Length, source, tracker);
+        var isVersion5 = (_connection?.Version ?? _options.ProtocolVersion) == SangoProtocolVersion.V500;
+        CheckPayloadSize(topic, topicBytes, payload.Length, qos, isVersion5 ? MessageIds.PropertyBytes : 0, source);
+        return new PublishRequest(BuildMessage(topic, payload, qos, retain, isVersion5 ? MessageIds.NewId() : null), payload.Length, source, tracker);
     }
 
-    internal async Task<MessageSubscription> SubscribeAsync(IReadOnlyList<string> filters, int qos, CancellationToken cancellationToken)
+    internal async Task<MessageSubscription> SubscribeAsync(IReadOnlyList<string> filters, int qos, CancellationToken cancellationToken,
+        Channel<SangoMessage>? sharedInbox = null)
     {
         ThrowIfDisposed();
         foreach (var filter in filters)
@@ -176,7 +302,7 @@ public sealed class SangoSession : IDisposable
             TopicRules.ValidateTopicFilter(filter);
         }
 
-        var subscription = new MessageSubscription(filters, qos);
+        var subscription = new MessageSubscription(filters, qos, sharedInbox);
         await _subscriptionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -185,7 +311,11 @@ public sealed class SangoSession : IDisposable
             var added = _subscriptions.Add(subscription);
             try
             {
-                if (added.Count > 0)
+                if (added.Count > 0 && IsReconnecting)
+                {
+                    Log.Verbose($"Session '{Name}' is reconnecting; the subscription to {string.Join(", ", added)} is made when it is back.");
+                }
+                else if (added.Count > 0)
                 {
                     await SubscribeAtBrokerAsync(added, qos, cancellationToken).ConfigureAwait(false);
                 }
@@ -198,6 +328,7 @@ public sealed class SangoSession : IDisposable
                 throw;
             }
 
+            await DeliverBacklogAsync(subscription).ConfigureAwait(false);
             return subscription;
         }
         finally
@@ -252,42 +383,45 @@ public sealed class SangoSession : IDisposable
         }
     }
 
-    /// <summary>Sends what is queued (bounded by the timeout), then closes the connection cleanly.</summary>
-    public async Task DisconnectAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends what is queued (waiting up to the timeout, also for a reconnect), spools QoS 1/2 messages that
+    /// still could not be delivered (or counts them as lost without a spool), then closes the connection.
+    /// </summary>
+    public async Task<SangoDisconnectResult> DisconnectAsync(CancellationToken cancellationToken)
     {
         if (_disposed != 0)
         {
-            return;
+            return new SangoDisconnectResult(0, 0);
+        }
+
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            try
+            {
+                await _publisher.WaitIdleAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.Verbose($"Session '{Name}': {QueuedMessages} message(s) not acknowledged after {_options.TimeoutSeconds} s.");
+            }
         }
 
         await _connectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            _closing = true;
+            _lifetime.Cancel();
+            var result = SettleUndelivered();
             var connection = _connection;
             if (connection is not null && connection.Client.IsConnected)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.TimeoutSeconds));
                 try
                 {
-                    await _publisher.WaitIdleAsync(timeout.Token).ConfigureAwait(false);
-
                     // The socket closes with linger 0, which discards unsent bytes: a ping round trip proves the
                     // broker has read every QoS 0 message written before it.
                     await connection.Client.PingAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    Log.Warning($"Session '{Name}': {_publisher.Queued + _publisher.InFlight} message(s) were still unacknowledged after {_options.TimeoutSeconds} s when the session closed.");
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    Log.Debug($"Final ping failed: {exception.Message}");
-                }
-
-                _closing = true;
-                try
-                {
                     await connection.Client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -298,7 +432,7 @@ public sealed class SangoSession : IDisposable
                 Log.Verbose($"Disconnected from {connection.Endpoint}.");
             }
 
-            _closing = true;
+            return result;
         }
         finally
         {
@@ -315,21 +449,91 @@ public sealed class SangoSession : IDisposable
         }
 
         _closing = true;
+        _lifetime.Cancel();
+        _connected.TrySetResult();
         foreach (var receiver in _receivers)
         {
             receiver.Dispose();
         }
 
+        SettleUndelivered();
         _publisher.Dispose();
-        var connection = _connection;
-        connection?.Client.Dispose();
+        _connection?.Client.Dispose();
         _options.ClearPassword();
+        _lifetime.Dispose();
     }
+
+    /// <summary>Stops the writer once; what it could not deliver goes to the spool, or is counted as lost.</summary>
+    private SangoDisconnectResult SettleUndelivered()
+    {
+        if (Interlocked.Exchange(ref _settled, 1) != 0)
+        {
+            return new SangoDisconnectResult(0, 0);
+        }
+
+        var undelivered = _publisher.Close();
+        if (undelivered.Count == 0)
+        {
+            return new SangoDisconnectResult(0, 0);
+        }
+
+        var spooled = 0;
+        var lost = 0;
+        foreach (var request in undelivered)
+        {
+            try
+            {
+                if (request.Spooled is { } entry)
+                {
+                    MessageSpool.Release(entry);
+                    spooled++;
+                    continue;
+                }
+
+                if (_spool is not null)
+                {
+                    var message = request.Message;
+                    _spool.Write(message.Topic, message.Payload.FirstSpan.Length == message.Payload.Length ? message.Payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(message.Payload),
+                        (int)message.QualityOfServiceLevel, message.Retain, MessageIdOf(message));
+                    spooled++;
+                    continue;
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                Log.Warning($"A message for '{request.Message.Topic}' could not be written to the spool: {exception.Message}");
+            }
+
+            lost++;
+            PublishPipeline.Fail(request, new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
+                $"The message for '{request.Message.Topic}' was not delivered before session '{Name}' closed.", request.Source,
+                "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept for the next session."));
+        }
+
+        if (spooled > 0)
+        {
+            Log.Warning($"Session '{Name}' closed with {spooled} undelivered QoS 1/2 message(s); they are kept in the spool {_spool?.Path ?? _options.SpoolDirectory} and the next session using it sends them first.");
+        }
+
+        if (lost > 0)
+        {
+            Log.Warning($"Session '{Name}' closed with {lost} QoS 1/2 message(s) that no broker acknowledged; they were not delivered. Use -SpoolDirectory to keep them.");
+        }
+
+        return new SangoDisconnectResult(spooled, lost);
+    }
+
+    private static string? MessageIdOf(MqttApplicationMessage message) =>
+        message.UserProperties?.FirstOrDefault(p => p.Name == MessageIds.UserPropertyName) is { } property
+            ? System.Text.Encoding.UTF8.GetString(property.ValueBuffer.Span)
+            : null;
 
     private void Install(ConnectedClient connected)
     {
         _connection = connected;
         ConnectedAt = DateTime.Now;
+        Interlocked.Exchange(ref _reconnecting, 0);
+        _connected.TrySetResult();
         var result = connected.Result;
         var limits = result.MaximumPacketSize is > 0 ? $", maximum packet size {result.MaximumPacketSize:N0} bytes" : ", no maximum packet size advertised";
         var receiveMaximum = result.ReceiveMaximum is > 0 ? $", receive maximum {result.ReceiveMaximum}" : string.Empty;
@@ -342,16 +546,178 @@ public sealed class SangoSession : IDisposable
         client.ApplicationMessageReceivedAsync += args => OnMessageReceivedAsync(client, args);
         client.DisconnectedAsync += args =>
         {
-            if (args.ClientWasConnected && !_closing && ReferenceEquals(_connection?.Client, client))
+            var connection = _connection;
+            if (args.ClientWasConnected && connection is not null && ReferenceEquals(connection.Client, client))
             {
                 var reason = args.ReasonString ?? args.Exception?.GetBaseException().Message ?? args.Reason.ToString();
-                var endpoint = _connection?.Endpoint.ToString() ?? "the broker";
-                LastFailure = new SangoFailure(DateTime.Now, endpoint, $"{args.Reason}: {reason}");
-                Log.Warning($"Session '{Name}' lost its connection to {endpoint}: {args.Reason} ({reason}).");
+                OnLost(connection, $"{args.Reason} ({reason})");
             }
 
             return Task.CompletedTask;
         };
+    }
+
+    private void OnLost(ConnectedClient connection, string reason)
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        LastFailure = new SangoFailure(DateTime.Now, connection.Endpoint.ToString(), reason);
+        Log.Warning($"Session '{Name}' lost its connection to {connection.Endpoint}: {reason}. Reconnecting.");
+        StartReconnecting(connection);
+    }
+
+    private void StartReconnecting(ConnectedClient? lost)
+    {
+        if (Interlocked.Exchange(ref _reconnecting, 1) != 0 || _closing)
+        {
+            return;
+        }
+
+        if (_connected.Task.IsCompleted)
+        {
+            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        _ = Task.Run(() => ReconnectLoopAsync(lost));
+    }
+
+    /// <summary>
+    /// The supervisor: tries every endpoint, starting after the one that was lost, then waits with capped
+    /// exponential back-off before the next round, until one accepts or the session closes. Subscriptions are
+    /// restored; the writer resends and replays on its own once it sees the new connection.
+    /// </summary>
+    private async Task ReconnectLoopAsync(ConnectedClient? lost)
+    {
+        var token = _lifetime.Token;
+        var order = _endpointOrder;
+        var start = lost is null ? 0 : (order.ToList().FindIndex(e => e.Equals(lost.Endpoint)) + 1) % order.Count;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            for (var round = 0; !token.IsCancellationRequested; round++)
+            {
+                for (var i = 0; i < order.Count; i++)
+                {
+                    var endpoint = order[(start + i) % order.Count];
+                    ConnectedClient? connected;
+                    EndpointAttemptFailure? failure;
+                    await _connectionGate.WaitAsync(token).ConfigureAwait(false);
+                    try
+                    {
+                        if (_closing)
+                        {
+                            return;
+                        }
+
+                        (connected, failure) = await _connector.ConnectAsync(endpoint, token).ConfigureAwait(false);
+                        if (connected is not null)
+                        {
+                            Install(connected);
+                        }
+                    }
+                    finally
+                    {
+                        _connectionGate.Release();
+                    }
+
+                    if (connected is not null)
+                    {
+                        var how = lost is null ? "connected to" : lost.Endpoint.Equals(endpoint) ? "reconnected to" : $"failed over from {lost.Endpoint} to";
+                        if (lost is not null)
+                        {
+                            Interlocked.Increment(ref _failoverCount);
+                        }
+
+                        Log.Warning($"Session '{Name}' {how} {endpoint} after {watch.ElapsedMilliseconds:N0} ms.");
+                        await RestoreSubscriptionsAsync(token).ConfigureAwait(false);
+                        DrainSpoolOnce();
+                        return;
+                    }
+
+                    LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure!.Reason);
+                    Log.Verbose($"Reconnect to {endpoint} failed: {failure.Reason}");
+                }
+
+                var delay = TimeSpan.FromMilliseconds(Math.Min(MaxReconnectDelay.TotalMilliseconds, 100 * Math.Pow(2, round)));
+                Log.Verbose($"No endpoint of session '{Name}' answered; trying again in {delay.TotalSeconds:0.0} s.");
+                await Task.Delay(delay, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The session closed while reconnecting.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while reconnecting.
+        }
+    }
+
+    private async Task RestoreSubscriptionsAsync(CancellationToken token)
+    {
+        await _subscriptionGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            foreach (var group in _subscriptions.Snapshot().GroupBy(p => p.Value))
+            {
+                try
+                {
+                    await SubscribeAtBrokerAsync(group.Select(p => p.Key).ToList(), group.Key, token).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    Log.Warning($"Session '{Name}' could not restore its subscription to {string.Join(", ", group.Select(p => p.Key))}: {exception.Message}");
+                }
+            }
+        }
+        finally
+        {
+            _subscriptionGate.Release();
+        }
+    }
+
+    /// <summary>Sends what an earlier session left in the spool before anything new, once per session.</summary>
+    private void DrainSpoolOnce()
+    {
+        if (_spool is null || _spoolDrained)
+        {
+            return;
+        }
+
+        _spoolDrained = true;
+        var entries = _spool.ClaimAll(Log);
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        var isVersion5 = _connection?.Version == SangoProtocolVersion.V500;
+        Log.Verbose($"Sending {entries.Count} spooled message(s) from {_spool.Path} first.");
+        _publisher.EnqueueFirst(entries.Select(e =>
+            new PublishRequest(BuildMessage(e.Topic, e.Payload, e.QoS, e.Retain, isVersion5 ? e.MessageId ?? MessageIds.NewId() : null), e.Payload.Length, null, null)
+            {
+                Spooled = e,
+            }));
+    }
+
+    private async Task DeliverBacklogAsync(MessageSubscription subscription)
+    {
+        // Messages of a persistent session that arrived before any receiver asked for them.
+        var count = _backlog.Count;
+        for (var i = 0; i < count && _backlog.TryDequeue(out var message); i++)
+        {
+            if (subscription.Matches(message.Topic))
+            {
+                await subscription.DeliverAsync(message).ConfigureAwait(false);
+            }
+            else
+            {
+                _backlog.Enqueue(message);
+            }
+        }
     }
 
     private async Task OnMessageReceivedAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs args)
@@ -376,11 +742,23 @@ public sealed class SangoSession : IDisposable
             _seenTopics.TryAdd(message.Topic, 0);
         }
 
+        var delivered = false;
         foreach (var receiver in _receivers)
         {
             if (receiver.Matches(message.Topic))
             {
+                delivered = true;
                 await receiver.DeliverAsync(received).ConfigureAwait(false);
+            }
+        }
+
+        if (!delivered && !_options.CleanSession)
+        {
+            // A persistent session's queued messages arrive right after the CONNACK, before Receive-SangoMessage
+            // has subscribed again: keep them (bounded) for the next receiver instead of dropping them.
+            _backlog.Enqueue(received);
+            while (_backlog.Count > BacklogLimit && _backlog.TryDequeue(out _))
+            {
             }
         }
     }
@@ -421,7 +799,25 @@ public sealed class SangoSession : IDisposable
         return connection;
     }
 
-    private void CheckPayloadSize(string topic, int topicBytes, int payloadBytes, int qos, object? source)
+    private static MqttApplicationMessage BuildMessage(string topic, byte[] payload, int qos, bool retain, string? messageId)
+    {
+        var message = new MqttApplicationMessage
+        {
+            Topic = topic,
+            PayloadSegment = payload,
+            QualityOfServiceLevel = (MqttQualityOfServiceLevel)qos,
+            Retain = retain,
+        };
+        if (messageId is not null)
+        {
+            // The same id goes out again on resends and replays, so receivers can drop the repeats.
+            message.UserProperties = [new MQTTnet.Packets.MqttUserProperty(MessageIds.UserPropertyName, new ReadOnlyMemory<byte>(System.Text.Encoding.UTF8.GetBytes(messageId)))];
+        }
+
+        return message;
+    }
+
+    private void CheckPayloadSize(string topic, int topicBytes, int payloadBytes, int qos, int propertiesBytes, object? source)
     {
         if (payloadBytes > _options.MaxPayloadBytes)
         {
@@ -437,10 +833,11 @@ public sealed class SangoSession : IDisposable
         }
 
         var isVersion5 = connection.Version == SangoProtocolVersion.V500;
-        var room = PublishPacketSize.MaxPayloadForPacketSize(connection.BrokerMaximumPacketSize, topicBytes, qos, isVersion5, 0);
+        var properties = isVersion5 ? propertiesBytes : 0;
+        var room = PublishPacketSize.MaxPayloadForPacketSize(connection.BrokerMaximumPacketSize, topicBytes, qos, isVersion5, properties);
         if (payloadBytes > room)
         {
-            var total = PublishPacketSize.Total(topicBytes, qos, isVersion5, 0, payloadBytes);
+            var total = PublishPacketSize.Total(topicBytes, qos, isVersion5, properties, payloadBytes);
             throw new SangoException(SangoErrorIds.PayloadTooLarge, SangoErrorKind.LimitsExceeded,
                 $"The payload for '{TopicRules.Printable(topic)}' is {payloadBytes:N0} bytes; the broker at {connection.Endpoint} accepts packets of at most {connection.BrokerMaximumPacketSize:N0} bytes (its MQTT 5 Maximum Packet Size), which leaves {Math.Max(0, room):N0} bytes for a payload on this topic at QoS {qos} (this packet would be {total:N0} bytes). It was not sent: the broker would have closed the connection.",
                 source, "Split the data into smaller messages or use a shorter topic.");

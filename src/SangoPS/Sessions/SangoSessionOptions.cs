@@ -15,6 +15,7 @@ public sealed class SangoSessionOptions
     public const int DefaultKeepAliveSeconds = 60;
     public const int DefaultMaxQueuedMessages = 10000;
     public const int DefaultAckTimeoutSeconds = 30;
+    public const int DefaultReplaySeconds = 5;
 
     private byte[]? _password;
 
@@ -57,6 +58,14 @@ public sealed class SangoSessionOptions
 
     public int MaxQueuedMessages { get; init; } = DefaultMaxQueuedMessages;
 
+    public SangoEndpointStrategy Strategy { get; init; } = SangoEndpointStrategy.Failover;
+
+    /// <summary>After a failover, messages the lost broker acknowledged this recently are published again (0: off).</summary>
+    public int ReplaySeconds { get; init; } = DefaultReplaySeconds;
+
+    /// <summary>Where undeliverable QoS 1/2 messages are kept for the next session (store and forward).</summary>
+    public string? SpoolDirectory { get; init; }
+
     /// <summary>Trusted roots for this session only (Connect-Sango -CaFile); null means the OS trust store.</summary>
     public X509Certificate2Collection? CaCertificates { get; init; }
 
@@ -86,6 +95,40 @@ public sealed class SangoSessionOptions
             Array.Clear(_password);
             _password = null;
         }
+    }
+
+    /// <summary>
+    /// The same options for another endpoint and client id: the connections of Receive-SangoMessage
+    /// -AllEndpoints. The password is copied, so each owner can clear its own.
+    /// </summary>
+    internal SangoSessionOptions ForSingleEndpoint(SangoEndpoint endpoint, string clientId)
+    {
+        var copy = new SangoSessionOptions([endpoint])
+        {
+            Name = Name,
+            UserName = UserName,
+            ClientId = clientId,
+            ProtocolVersion = ProtocolVersion,
+            AllowProtocolFallback = AllowProtocolFallback,
+            MaxPayloadBytes = MaxPayloadBytes,
+            KeepAliveSeconds = KeepAliveSeconds,
+            TimeoutSeconds = TimeoutSeconds,
+            AckTimeoutSeconds = AckTimeoutSeconds,
+            CleanSession = true,
+            MaxQueuedMessages = MaxQueuedMessages,
+            CaCertificates = CaCertificates,
+            CaFilePath = CaFilePath,
+            ClientCertificate = ClientCertificate,
+            TlsServerName = TlsServerName,
+            SkipCertificateCheck = SkipCertificateCheck,
+            ReplaySeconds = 0,
+        };
+        if (_password is not null)
+        {
+            copy._password = (byte[])_password.Clone();
+        }
+
+        return copy;
     }
 
     /// <summary>Deliberately says nothing about credentials.</summary>

@@ -60,7 +60,12 @@ internal static class MqttClientOptionsFactory
             });
         }
 
-        return builder.Build();
+        var built = builder.Build();
+
+        // A message made for MQTT 5 (with its id property) may be resent over a 3.1.1 connection after a
+        // failover; the 3.1.1 encoder then leaves the property out instead of refusing the message.
+        built.ValidateFeatures = false;
+        return built;
     }
 
     private static string UriHost(string host) => host.Contains(':', StringComparison.Ordinal) ? "[" + host + "]" : host;

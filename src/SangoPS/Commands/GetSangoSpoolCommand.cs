@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using SangoPS.Spool;
+
+namespace SangoPS.Commands;
+
+/// <summary>Shows what waits in a spool directory: count, oldest, bytes, and files set aside as corrupt.</summary>
+[Cmdlet(VerbsCommon.Get, "SangoSpool", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(SpoolInfo))]
+public sealed class GetSangoSpoolCommand : SangoCmdlet
+{
+    private const string PathSet = "Path";
+    private const string SessionSet = "Session";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("SpoolDirectory")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = SessionSet, ValueFromPipeline = true)]
+    [ArgumentCompleter(typeof(SessionArgumentCompleter))]
+    public Sessions.SangoSession? Session { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var paths = Session is null ? Path : Session.SpoolDirectory is { } spool ? [spool] : [];
+        if (Session is not null && paths.Length == 0)
+        {
+            WriteError(SangoErrorRecords.Create("NoSpool", ErrorCategory.ObjectNotFound,
+                $"Session '{Session.Name}' has no spool directory.", Session, "Connect with Connect-Sango -SpoolDirectory <path>."));
+            return;
+        }
+
+        foreach (var path in paths)
+        {
+            var full = GetUnresolvedProviderPathFromPSPath(path);
+            if (!Directory.Exists(full))
+            {
+                WriteError(SangoErrorRecords.Create("SpoolNotFound", ErrorCategory.ObjectNotFound,
+                    $"The spool directory '{full}' does not exist.", path, "Give the path used with Connect-Sango -SpoolDirectory."));
+                continue;
+            }
+
+            WriteObject(new MessageSpool(full).GetInfo());
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using SangoPS.Endpoints;
+
+namespace SangoPS.Sessions;
+
+/// <summary>
+/// RoundRobin's memory: which endpoint of a cluster the next session of this user starts at, kept in a small
+/// file per endpoint list under the user's local application data, so many short scheduled tasks spread over
+/// the cluster. The file is read and advanced under an exclusive lock, so concurrent processes each move it on.
+/// </summary>
+public static class EndpointRotation
+{
+    public static string StateDirectory { get; set; } =
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "SangoPS", "roundrobin");
+
+    /// <summary>The endpoints in the order this session tries them: starting at the next one in turn.</summary>
+    public static IReadOnlyList<SangoEndpoint> NextOrder(IReadOnlyList<SangoEndpoint> endpoints)
+    {
+        if (endpoints.Count < 2)
+        {
+            return endpoints;
+        }
+
+        var start = (int)(Advance(StateFile(endpoints)) % endpoints.Count);
+        return endpoints.Skip(start).Concat(endpoints.Take(start)).ToArray();
+    }
+
+    private static string StateFile(IReadOnlyList<SangoEndpoint> endpoints)
+    {
+        var key = string.Join("\n", endpoints.Select(e => e.ToString().ToLowerInvariant()));
+        var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+        return Path.Combine(StateDirectory, name + ".txt");
+    }
+
+    private static long Advance(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
+                _ = long.TryParse(reader.ReadToEnd().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var current);
+                stream.SetLength(0);
+                var next = Encoding.UTF8.GetBytes((current + 1).ToString(CultureInfo.InvariantCulture));
+                stream.Write(next);
+                return current;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                // Another process holds the lock for the few microseconds of its update.
+                Thread.Sleep(10);
+            }
+        }
+    }
+}
