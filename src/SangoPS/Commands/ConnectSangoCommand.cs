@@ -125,7 +125,9 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             KeepAliveSeconds = KeepAliveSeconds,
             TimeoutSeconds = TimeoutSeconds,
             CleanSession = CleanSession,
-            SessionExpirySeconds = SessionExpirySeconds,
+            // Without a clean session, MQTT 3.1.1 keeps the broker's session until the next connect; an MQTT 5
+            // session without an expiry would end with the connection, so it gets "never expires" by default.
+            SessionExpirySeconds = MyInvocation.BoundParameters.ContainsKey(nameof(SessionExpirySeconds)) || CleanSession ? SessionExpirySeconds : uint.MaxValue,
             MaxQueuedMessages = MaxQueuedMessages,
             Strategy = Strategy,
             ReplaySeconds = ReplaySeconds,

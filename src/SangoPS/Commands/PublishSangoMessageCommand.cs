@@ -75,22 +75,21 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
     private void Enqueue(SangoSession session, PublishRequest request)
     {
-        if (session.Publisher.TryEnqueue(request))
+        if (session.IsReconnecting && session.Publisher.IsQueueFull)
         {
-            return;
-        }
-
-        if (session.IsReconnecting)
-        {
-            // Waiting would block the pipeline for as long as the outage lasts: refuse this one, clearly.
-            PublishPipeline.Fail(request, new SangoException(SangoErrorIds.QueueFull, SangoErrorKind.LimitsExceeded,
-                $"Session '{session.Name}' is reconnecting and its queue already holds {session.QueuedMessages:N0} message(s) (-MaxQueuedMessages); the message for '{request.Message.Topic}' was not queued.",
+            // Waiting would block the pipeline for as long as the outage lasts: refuse this one, clearly, now.
+            WriteSangoError(new SangoException(SangoErrorIds.QueueFull, SangoErrorKind.LimitsExceeded,
+                $"Session '{session.Name}' is reconnecting and its queue is full ({session.QueuedMessages:N0} message(s), -MaxQueuedMessages); the message for '{request.Message.Topic}' was not queued.",
                 request.Source, "Raise Connect-Sango -MaxQueuedMessages, or publish again once the session is connected."));
             return;
         }
 
         // Connected: a full queue means the broker is slower than the pipeline; wait for room (back-pressure).
-        Await(session.Publisher.EnqueueAsync(request, StopToken).AsTask(), session);
+        var queued = session.Publisher.EnqueueAsync(request, StopToken);
+        if (!queued.IsCompletedSuccessfully)
+        {
+            Await(queued.AsTask(), session);
+        }
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ internal sealed class PublishPipeline : IDisposable
     private const int AtLeastOnceWindowCap = 256;
 
     private readonly Channel<PublishRequest> _queue;
+    private readonly int _capacity;
     private readonly IPublishHost _host;
     private readonly TimeSpan _ackTimeout;
     private readonly SemaphoreSlim _slotFreed = new(0, int.MaxValue);
@@ -46,6 +47,7 @@ internal sealed class PublishPipeline : IDisposable
     public PublishPipeline(int capacity, TimeSpan ackTimeout, IPublishHost host)
     {
         _queue = Channel.CreateBounded<PublishRequest>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
+        _capacity = capacity;
         _ackTimeout = ackTimeout;
         _host = host;
         _writer = Task.Run(WriteLoopAsync);
@@ -68,12 +70,8 @@ internal sealed class PublishPipeline : IDisposable
 
     public bool IsIdle => Queued == 0 && InFlight == 0;
 
-    /// <summary>Queues a request, or returns false at once when the queue is full.</summary>
-    public bool TryEnqueue(PublishRequest request)
-    {
-        Stamp(request);
-        return _queue.Writer.TryWrite(request);
-    }
+    /// <summary>True when the queue holds -MaxQueuedMessages messages.</summary>
+    public bool IsQueueFull => _queue.Reader.Count >= _capacity;
 
     /// <summary>Queues a request; waits while the queue is full (back-pressure on the producing pipeline).</summary>
     public ValueTask EnqueueAsync(PublishRequest request, CancellationToken cancellationToken)
@@ -198,17 +196,18 @@ internal sealed class PublishPipeline : IDisposable
 
     private async Task WriteLoopAsync()
     {
+        // No request is ever held across an await: while the session reconnects, messages stay in the bounded
+        // queue (so -MaxQueuedMessages means what it says) and a closing session finds every one of them.
         var token = _shutdown.Token;
         try
         {
             while (true)
             {
-                var request = TakeResend() ?? (_queue.Reader.TryRead(out var queued) ? queued : null);
-                if (request is null)
+                if (!TryPeekNext(out var next))
                 {
                     var readable = _queue.Reader.WaitToReadAsync(token).AsTask();
                     var woken = _wake.WaitAsync(token);
-                    if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == readable && !await readable.ConfigureAwait(false))
+                    if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == readable && !await readable.ConfigureAwait(false) && !HasResend)
                     {
                         return; // Completed: the session is closing.
                     }
@@ -219,7 +218,6 @@ internal sealed class PublishPipeline : IDisposable
                 var connection = await _host.WaitForConnectionAsync(token).ConfigureAwait(false);
                 if (connection is null)
                 {
-                    PutBack(request);
                     return;
                 }
 
@@ -231,7 +229,6 @@ internal sealed class PublishPipeline : IDisposable
                     {
                         // A new connection: first let the old one's in-flight messages fail back into the resend
                         // list, then send in stream order (replay of the lost broker's last acknowledgements first).
-                        PutBack(request);
                         await WaitForInFlightToSettleAsync(token).ConfigureAwait(false);
                         if (!previous.Endpoint.Equals(connection.Endpoint))
                         {
@@ -242,19 +239,49 @@ internal sealed class PublishPipeline : IDisposable
                     }
                 }
 
-                var window = request.IsAtLeastOnce ? Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap) : AtMostOnceWindow;
-                while (Volatile.Read(ref _inFlightCount) >= window)
+                var window = next.IsAtLeastOnce ? Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap) : AtMostOnceWindow;
+                if (Volatile.Read(ref _inFlightCount) >= window)
                 {
                     await _slotFreed.WaitAsync(token).ConfigureAwait(false);
+                    continue;
                 }
 
-                Send(connection, request);
+                var request = TakeResend() ?? (_queue.Reader.TryRead(out var queued) ? queued : null);
+                if (request is not null)
+                {
+                    Send(connection, request);
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Session closing: Close() collects what is left.
         }
+    }
+
+    private bool HasResend
+    {
+        get
+        {
+            lock (_resend)
+            {
+                return _resend.Count > 0;
+            }
+        }
+    }
+
+    private bool TryPeekNext(out PublishRequest next)
+    {
+        lock (_resend)
+        {
+            if (_resend.Count > 0)
+            {
+                next = _resend[0];
+                return true;
+            }
+        }
+
+        return _queue.Reader.TryPeek(out next!);
     }
 
     private PublishRequest? TakeResend()
@@ -462,7 +489,11 @@ internal sealed class PublishPipeline : IDisposable
 
     private static bool IsConnectionFailure(Exception? exception, bool timedOut) => timedOut || exception switch
     {
-        MqttClientUnexpectedDisconnectReceivedException disconnect => disconnect.ReasonCode != MqttDisconnectReasonCode.PacketTooLarge,
+        // A broker that disconnects because of the message itself would do it again: that is not an outage.
+        MqttClientUnexpectedDisconnectReceivedException disconnect => disconnect.ReasonCode is not (MqttDisconnectReasonCode.PacketTooLarge
+            or MqttDisconnectReasonCode.NotAuthorized or MqttDisconnectReasonCode.TopicNameInvalid or MqttDisconnectReasonCode.PayloadFormatInvalid
+            or MqttDisconnectReasonCode.MalformedPacket or MqttDisconnectReasonCode.ProtocolError or MqttDisconnectReasonCode.QoSNotSupported
+            or MqttDisconnectReasonCode.RetainNotSupported or MqttDisconnectReasonCode.TopicAliasInvalid),
         MqttCommunicationException or MqttClientNotConnectedException or ObjectDisposedException or OperationCanceledException => true,
         _ => false,
     };

@@ -50,6 +50,8 @@ internal sealed class MessageSubscription : IDisposable
         return false;
     }
 
+    public bool TryDeliver(SangoMessage message) => _closed.IsCancellationRequested || _inbox.Writer.TryWrite(message);
+
     public ValueTask DeliverAsync(SangoMessage message)
     {
         if (_inbox.Writer.TryWrite(message) || _closed.IsCancellationRequested)

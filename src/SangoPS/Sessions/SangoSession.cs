@@ -38,6 +38,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
     private readonly CancellationTokenSource _lifetime = new();
     private readonly ConcurrentQueue<SangoMessage> _backlog = new();
     private readonly MessageSpool? _spool;
+    private readonly object _routeGate = new();
     private volatile MessageSubscription[] _receivers = [];
     private volatile ConnectedClient? _connection;
     private volatile bool _closing;
@@ -307,7 +308,12 @@ public sealed class SangoSession : IDisposable, IPublishHost
         try
         {
             // Listen before subscribing: retained messages arrive right after the SUBACK.
-            _receivers = [.. _receivers, subscription];
+            lock (_routeGate)
+            {
+                DeliverBacklog(subscription);
+                _receivers = [.. _receivers, subscription];
+            }
+
             var added = _subscriptions.Add(subscription);
             try
             {
@@ -328,7 +334,6 @@ public sealed class SangoSession : IDisposable, IPublishHost
                 throw;
             }
 
-            await DeliverBacklogAsync(subscription).ConfigureAwait(false);
             return subscription;
         }
         finally
@@ -356,7 +361,13 @@ public sealed class SangoSession : IDisposable, IPublishHost
             _receivers = _receivers.Where(r => r != subscription).ToArray();
             var removed = _subscriptions.Remove(subscription);
             var connection = _connection;
-            if (removed.Count > 0 && connection is not null && connection.Client.IsConnected)
+            if (removed.Count > 0 && !_options.CleanSession)
+            {
+                // A persistent session keeps its subscriptions at the broker on purpose: what is published while
+                // nobody listens is kept there and delivered to the next receiver.
+                Log.Verbose($"Persistent session '{Name}': the broker keeps the subscription to {string.Join(", ", removed)}.");
+            }
+            else if (removed.Count > 0 && connection is not null && connection.Client.IsConnected)
             {
                 var builder = new MqttClientUnsubscribeOptionsBuilder();
                 foreach (var filter in removed)
@@ -703,17 +714,14 @@ public sealed class SangoSession : IDisposable, IPublishHost
             }));
     }
 
-    private async Task DeliverBacklogAsync(MessageSubscription subscription)
+    private void DeliverBacklog(MessageSubscription subscription)
     {
-        // Messages of a persistent session that arrived before any receiver asked for them.
+        // Messages of a persistent session that arrived before any receiver asked for them. The backlog is no
+        // larger than an inbox, so TryDeliver always finds room.
         var count = _backlog.Count;
         for (var i = 0; i < count && _backlog.TryDequeue(out var message); i++)
         {
-            if (subscription.Matches(message.Topic))
-            {
-                await subscription.DeliverAsync(message).ConfigureAwait(false);
-            }
-            else
+            if (!subscription.Matches(message.Topic) || !subscription.TryDeliver(message))
             {
                 _backlog.Enqueue(message);
             }
@@ -742,24 +750,39 @@ public sealed class SangoSession : IDisposable, IPublishHost
             _seenTopics.TryAdd(message.Topic, 0);
         }
 
-        var delivered = false;
-        foreach (var receiver in _receivers)
+        // Routing and a new receiver's registration take the same lock, so a persistent session's backlog
+        // reaches a new receiver before anything that arrives after it.
+        List<MessageSubscription>? slow = null;
+        lock (_routeGate)
         {
-            if (receiver.Matches(message.Topic))
+            var delivered = false;
+            foreach (var receiver in _receivers)
             {
-                delivered = true;
-                await receiver.DeliverAsync(received).ConfigureAwait(false);
+                if (receiver.Matches(message.Topic))
+                {
+                    delivered = true;
+                    if (!receiver.TryDeliver(received))
+                    {
+                        (slow ??= new()).Add(receiver);
+                    }
+                }
+            }
+
+            if (!delivered && !_options.CleanSession)
+            {
+                // A persistent session's queued messages arrive right after the CONNACK, before Receive-SangoMessage
+                // has subscribed again: keep them (bounded) for the next receiver instead of dropping them.
+                _backlog.Enqueue(received);
+                while (_backlog.Count > BacklogLimit && _backlog.TryDequeue(out _))
+                {
+                }
             }
         }
 
-        if (!delivered && !_options.CleanSession)
+        foreach (var receiver in slow ?? [])
         {
-            // A persistent session's queued messages arrive right after the CONNACK, before Receive-SangoMessage
-            // has subscribed again: keep them (bounded) for the next receiver instead of dropping them.
-            _backlog.Enqueue(received);
-            while (_backlog.Count > BacklogLimit && _backlog.TryDequeue(out _))
-            {
-            }
+            // A full inbox: wait outside the lock (back-pressure on this connection only).
+            await receiver.DeliverAsync(received).ConfigureAwait(false);
         }
     }
 
