@@ -49,11 +49,18 @@ function Invoke-Build {
     $version = $Manifest.ModuleVersion
     Write-Host "Building SangoPS $version into $ModuleOut"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/SangoPS.csproj'), '-c', 'Release', '-o', $ModuleOut,
+    # The cmdlets (SangoPS.dll) go to the module folder; the library and MQTTnet to Dependencies/, from where
+    # SangoPS loads them into its own AssemblyLoadContext (see src/SangoPS/Commands/SangoModuleInitializer.cs).
+    $staging = Join-Path $Out 'staging'
+    if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/Commands/SangoPS.Commands.csproj'), '-c', 'Release', '-o', $staging,
         "-p:Version=$version", '--nologo', '-v', 'quiet')
-    Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml') -Destination $ModuleOut
-    Remove-Item (Join-Path $ModuleOut '*.deps.json') -ErrorAction SilentlyContinue
-    if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) {
+    New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Dependencies') -Force | Out-Null
+    Move-Item (Join-Path $staging 'SangoPS.dll'), (Join-Path $staging 'SangoPS.pdb') -Destination $ModuleOut
+    Get-ChildItem $staging -File | Where-Object Extension -in '.dll', '.pdb' | Move-Item -Destination (Join-Path $ModuleOut 'Dependencies')
+    Remove-Item $staging -Recurse -Force
+    Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml'), (Join-Path $Root 'SangoPS.LoadContext.ps1') -Destination $ModuleOut
+    if (Get-ChildItem $ModuleOut -Recurse -Filter 'System.Management.Automation.dll') {
         throw 'System.Management.Automation.dll was copied to the output: PowerShellStandard.Library must stay compile-only.'
     }
 
@@ -127,8 +134,6 @@ Import-Module '$pester'
 `$c.Run.Path = @('$($paths -join "','")')
 `$c.Run.PassThru = `$true
 `$c.Output.Verbosity = 'Detailed'
-`$c.TestResult.Enabled = `$true
-`$c.TestResult.OutputPath = '$(Join-Path $results 'pester.xml')'
 `$r = Invoke-Pester -Configuration `$c
 [pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; NotRun = `$r.NotRunCount; Skipped = `$r.SkippedCount } |
     ConvertTo-Json | Set-Content -LiteralPath '$summary'
@@ -136,17 +141,22 @@ Import-Module '$pester'
     $pwsh = Get-PwshInvocation
     & $pwsh.FilePath @($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $script))
     $pesterExit = $LASTEXITCODE
-    if (Test-Path $summary) {
-        $counts = Get-Content $summary -Raw | ConvertFrom-Json
-        $passed += $counts.Passed; $failed += $counts.Failed
+    $counts = if (Test-Path $summary) { Get-Content $summary -Raw | ConvertFrom-Json } else { $null }
+    if ($null -eq $counts -or $null -eq $counts.Passed -or $null -eq $counts.Failed) {
+        # A run that ended without its counts is a failure, never a silent zero.
+        $problems += "Pester ended without a complete summary (exit code $pesterExit)"
+    }
+    else {
+        $passed += [int]$counts.Passed; $failed += [int]$counts.Failed
         Write-Host "Pester: $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
-    } else {
-        $problems += "Pester ended without a summary (exit code $pesterExit)"
+        if ($pesterExit -ne 0 -and [int]$counts.Failed -eq 0) { $problems += "Pester's pwsh exited with $pesterExit" }
     }
 
     foreach ($problem in $problems) { Write-Host "ERROR: $problem" }
+    # A step that broke without counting its tests is counted as one failure, so the closing line never hides it.
+    $failed += @($problems).Count
     Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0 -or $problems) { exit 1 }
+    if ($failed -gt 0) { exit 1 }
 }
 
 function Invoke-Demo {

@@ -24,7 +24,7 @@ BeforeAll {
 
     # Runs a script in a new pwsh process (a scheduled task's run), with the module imported.
     function Invoke-ChildPwsh([string] $Script) {
-        $full = "Import-Module '$((Get-Module SangoPS).Path)'; `$ErrorActionPreference = 'Stop'; $Script"
+        $full = "Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; `$ErrorActionPreference = 'Stop'; $Script"
         $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $full)) -TimeoutSeconds 60
         if ($r.ExitCode -ne 0) { throw "child pwsh failed ($($r.ExitCode)): $($r.StdOut) $($r.StdErr)" }
         $r
@@ -167,7 +167,7 @@ for i in `$(seq 1 400); do mosquitto_pub -h 127.0.0.1 -p $($b.Ports.Plain) -u sa
         $out = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
         $count = { param($t) @($out.ToArray() | Where-Object Topic -eq "$base/$t").Count }
         try {
-            $null = $ps.AddScript("param(`$s, `$q) Import-Module '$((Get-Module SangoPS).Path)'; Receive-SangoMessage -Session `$s -Topic '$base/#' -AllEndpoints -TimeoutSeconds 60 -WarningAction SilentlyContinue | ForEach-Object { `$q.Enqueue(`$_) }").AddArgument($s).AddArgument($out)
+            $null = $ps.AddScript("param(`$s, `$q) Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; Receive-SangoMessage -Session `$s -Topic '$base/#' -AllEndpoints -TimeoutSeconds 60 -WarningAction SilentlyContinue | ForEach-Object { `$q.Enqueue(`$_) }").AddArgument($s).AddArgument($out)
             $async = $ps.BeginInvoke()
             # Both endpoint receivers listen once a probe published on A and one on B have come through.
             $i = 0
@@ -267,7 +267,7 @@ Describe 'Store and forward' {
         Restart-Both
         $sub = Start-Sub $a $topic
         $script = "`$c = [pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)); Connect-Sango '$($a.PlainUri)' -Credential `$c -SpoolDirectory '$spool' | Out-Null; Disconnect-Sango"
-        $full = "Import-Module '$((Get-Module SangoPS).Path)'; $script"
+        $full = "Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; $script"
         $procs = 1..2 | ForEach-Object { Start-Process -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', "`"$($full -replace '"', '\"')`"")) -PassThru }
         foreach ($p in $procs) { $p.WaitForExit(60000) | Should -BeTrue; $p.ExitCode | Should -Be 0 }
         $got = Wait-MosquittoSubCount $sub -Count 300 -TimeoutSeconds 30

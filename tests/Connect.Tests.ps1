@@ -153,7 +153,7 @@ Describe 'Disconnect-Sango and Get-SangoSession' {
         try {
             $other = [powershell]::Create()
             try {
-                $null = $other.AddScript("Import-Module '$((Get-Module SangoPS).Path)'; @(Get-SangoSession).Count; (Publish-SangoMessage -Session `$args[0] -Topic sango/rs -Payload x -PassThru).ReasonCode").AddArgument($s)
+                $null = $other.AddScript("Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; @(Get-SangoSession).Count; (Publish-SangoMessage -Session `$args[0] -Topic sango/rs -Payload x -PassThru).ReasonCode").AddArgument($s)
                 $result = $other.Invoke()
                 $result[0] | Should -Be 0
                 $result[1] | Should -BeIn @('Success', 'NoMatchingSubscribers')

@@ -175,7 +175,7 @@ Describe 'Publish-SangoMessage' {
         $topic = New-UniqueTopic
         $sub = Start-Sub $topic
         $s = $session
-        $module = (Get-Module SangoPS).Path
+        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
         1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
             Import-Module $using:module
             $n = $_

@@ -136,7 +136,7 @@ Describe 'Receive-SangoMessage' {
         $topic = New-UniqueTopic
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module SangoPS).Path)'; Receive-SangoMessage -Session `$args[0] -Topic '$topic'").AddArgument($session)
+            $null = $ps.AddScript("Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; Receive-SangoMessage -Session `$args[0] -Topic '$topic'").AddArgument($session)
             $async = $ps.BeginInvoke()
             # Running and subscribed once a message published now comes through.
             $before = $session.MessagesReceived

@@ -16,6 +16,7 @@ public sealed class ConnectSangoCommand : SangoCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointArgumentCompleter))]
     public string[] Endpoint { get; set; } = [];
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -137,6 +138,7 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             ClientCertificate = LoadClientCertificate(),
             TlsServerName = TlsServerName,
             SkipCertificateCheck = SkipCertificateCheck,
+            LogPackets = IsDebugOutputOn(),
         };
         if (Credential is not null)
         {
@@ -229,5 +231,23 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             ThrowSangoError(exception);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether this invocation shows debug output (-Debug, or $DebugPreference in the caller's scope). PowerShell
+    /// knows it in the command runtime; that property is not public, so it is read by reflection, falling back
+    /// to the session's $DebugPreference.
+    /// </summary>
+    private bool IsDebugOutputOn()
+    {
+        if (MyInvocation.BoundParameters.ContainsKey("Debug"))
+        {
+            return true;
+        }
+
+        var preference = CommandRuntime.GetType()
+            .GetProperty("DebugPreference", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)?
+            .GetValue(CommandRuntime) ?? GetVariableValue("DebugPreference");
+        return preference is ActionPreference value && value != ActionPreference.SilentlyContinue && value != ActionPreference.Ignore;
     }
 }

@@ -79,7 +79,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         {
             // Waiting would block the pipeline for as long as the outage lasts: refuse this one, clearly, now.
             WriteSangoError(new SangoException(SangoErrorIds.QueueFull, SangoErrorKind.LimitsExceeded,
-                $"Session '{session.Name}' is reconnecting and its queue is full ({session.QueuedMessages:N0} message(s), -MaxQueuedMessages); the message for '{request.Message.Topic}' was not queued.",
+                $"Session '{session.Name}' is reconnecting and its queue is full ({session.QueuedMessages:N0} message(s), -MaxQueuedMessages); the message for '{request.Topic}' was not queued.",
                 request.Source, "Raise Connect-Sango -MaxQueuedMessages, or publish again once the session is connected."));
             return;
         }

@@ -16,6 +16,9 @@ internal sealed class PublishRequest
 
     public MqttApplicationMessage Message { get; }
 
+    /// <summary>The topic, without exposing MQTTnet's types to the cmdlet assembly (it lives in another load context).</summary>
+    public string Topic => Message.Topic;
+
     public int PayloadBytes { get; }
 
     /// <summary>The pipeline input that produced the message: the target of any error about it.</summary>

@@ -555,6 +555,16 @@ public sealed class SangoSession : IDisposable, IPublishHost
     {
         // Attached before connecting: messages of a persistent session may arrive right after the CONNACK.
         client.ApplicationMessageReceivedAsync += args => OnMessageReceivedAsync(client, args);
+        if (_options.LogPackets)
+        {
+            // Only when asked for (-Debug): it costs a log line per packet.
+            client.InspectPacketAsync += args =>
+            {
+                Log.Debug($"{(args.Direction == MQTTnet.Diagnostics.PacketInspection.MqttPacketFlowDirection.Inbound ? "RX" : "TX")} {Transport.PacketDescription.Describe(args.Buffer)}");
+                return Task.CompletedTask;
+            };
+        }
+
         client.DisconnectedAsync += args =>
         {
             var connection = _connection;

@@ -78,6 +78,9 @@ public sealed class SangoSessionOptions
 
     public bool SkipCertificateCheck { get; init; }
 
+    /// <summary>Write every MQTT packet sent and received to the debug stream (Connect-Sango -Debug).</summary>
+    public bool LogPackets { get; init; }
+
     internal bool HasPassword => _password is not null;
 
     public void SetPassword(ReadOnlySpan<char> password)
@@ -121,6 +124,7 @@ public sealed class SangoSessionOptions
             ClientCertificate = ClientCertificate,
             TlsServerName = TlsServerName,
             SkipCertificateCheck = SkipCertificateCheck,
+            LogPackets = LogPackets,
             ReplaySeconds = 0,
         };
         if (_password is not null)
