@@ -86,7 +86,7 @@ Describe 'Endpoints and strategy' {
 
 Describe 'Failover while publishing' {
     BeforeAll { Restart-Both }
-    AfterEach { Get-SangoSession | Disconnect-Sango; Restart-Both }
+    AfterEach { Get-SangoSession | Disconnect-Sango -WarningAction SilentlyContinue -ErrorAction SilentlyContinue; Restart-Both }
 
     It 'delivers every one of 2,000 numbered QoS 1 messages when the connected broker is killed in the middle' {
         $topic = New-UniqueTopic
@@ -106,6 +106,35 @@ Describe 'Failover while publishing' {
         $s.ConnectedEndpoint | Should -Be $b.PlainUri
         $s.FailoverCount | Should -Be 1
         $s.LastFailure.Endpoint | Should -Be $a.PlainUri
+    }
+
+    It 'replays after a failover what the lost broker acknowledged in the last -ReplaySeconds, with the same message ids' -TestCases @(
+        @{ Replay = 5; Expected = 10 }
+        @{ Replay = 0; Expected = 0 }
+    ) {
+        param($Replay, $Expected)
+        # Two brokers that do not bridge: what A acknowledged never reaches B unless the session publishes it again.
+        $lonelyA = Start-SangoTestBroker -Name "lonely-a-$Replay" -Plain
+        $lonelyB = Start-SangoTestBroker -Name "lonely-b-$Replay" -Plain
+        $topic = New-UniqueTopic
+        $onB = Start-MosquittoSub -Broker $lonelyB -Topic $topic -User sango -Password sango-pass -Qos 1 -Version mqttv5 -Format '%p %P'
+        $s = Connect-Sango $lonelyA.PlainUri, $lonelyB.PlainUri -Credential $cred -ReplaySeconds $Replay
+        1..10 | ForEach-Object { "r$_" } | Publish-SangoMessage -Session $s -Topic $topic
+        $s.MessagesPublished | Should -Be 10
+        Stop-SangoTestBroker $lonelyA -Kill
+        Wait-SangoCondition -TimeoutSeconds 15 -Because 'the failover to B' -Condition { $s.IsConnected -and $s.ConnectedEndpoint -eq $lonelyB.PlainUri } | Out-Null
+        # A control message after the replay: once it is there, everything replayed before it is there too.
+        'control' | Publish-SangoMessage -Session $s -Topic $topic -WarningAction SilentlyContinue
+        Wait-SangoCondition -TimeoutSeconds 15 -Because 'the control message on B' -Condition { @(Get-MosquittoSubOutput $onB) -match '^control ' } | Out-Null
+        $lines = @(Get-MosquittoSubOutput $onB | Where-Object { $_ -match '^r\d+ ' })
+        $lines.Count | Should -Be $Expected
+        if ($Expected) {
+            ($lines | ForEach-Object { ($_ -split ' ')[0] }) | Should -Be (1..10 | ForEach-Object { "r$_" })
+            # Each replayed message carries its sango-id user property, so receivers can drop repeats.
+            $lines | ForEach-Object { $_ | Should -Match 'sango-id:[A-Za-z0-9_-]{22}' }
+        }
+        Disconnect-Sango $s
+        Stop-SangoTestBroker $lonelyB
     }
 
     It 'warns and tells the verbose story of a failover' {
@@ -136,7 +165,7 @@ Describe 'Failover while publishing' {
 
 Describe 'Receiving through failures' {
     BeforeAll { Restart-Both }
-    AfterEach { Get-SangoSession | Disconnect-Sango; Restart-Both }
+    AfterEach { Get-SangoSession | Disconnect-Sango -WarningAction SilentlyContinue -ErrorAction SilentlyContinue; Restart-Both }
 
     It 'keeps emitting after its broker is killed: the subscription is restored on the other endpoint' {
         $topic = New-UniqueTopic
