@@ -16,6 +16,9 @@ namespace SangoPS.Commands;
 public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 {
     private static readonly TimeSpan OutcomeWait = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Only a long wait for acknowledgements is worth a progress bar.</summary>
+    private const long ProgressThreshold = 1000;
     private SangoSession? _session;
     private PublishTracker? _tracker;
 
@@ -106,8 +109,20 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
         WriteReadyOutcomes();
         var reconnectingSince = (DateTime?)null;
+        var total = _tracker.Outstanding;
+        var progress = total >= ProgressThreshold
+            ? new ProgressRecord(2, "Publish-SangoMessage", $"Waiting for the broker to acknowledge {total:N0} message(s)")
+            : null;
         while (_tracker.Outstanding > 0)
         {
+            if (progress is not null)
+            {
+                var done = total - _tracker.Outstanding;
+                progress.PercentComplete = (int)(100 * done / total);
+                progress.StatusDescription = $"{done:N0} of {total:N0} acknowledged";
+                WriteProgress(progress);
+            }
+
             if (_session.IsReconnecting)
             {
                 reconnectingSince ??= DateTime.UtcNow;
@@ -124,6 +139,12 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
             Await(_tracker.WaitForCompletionAsync(OutcomeWait, StopToken), _session);
             WriteReadyOutcomes();
+        }
+
+        if (progress is not null)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
         }
     }
 
