@@ -7,17 +7,23 @@
       test     build, then the xunit tests and the Pester tests (against real mosquitto brokers); ends with
                one line "N passed, N failed" counting every test, and exits non-zero on any failure.
       demo     build, then an in-process broker, a session, real telemetry samples of this machine.
+      bench    build, then build/bench.ps1: SangoPS beside mosquitto_pub and raw MQTTnet (-Quick: one short run).
+      package  build, then build/package.ps1: out/packages/SangoPS.<version>.nupkg, installable with
+               Install-PSResource or Install-Module from a folder repository.
       clean    removes out/ and every bin/ and obj/ folder.
     Run it with the repository's pinned PowerShell: dotnet tool restore; dotnet pwsh ./build.ps1 test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'bench', 'package', 'clean')]
     [string] $Task = 'build',
 
     # Pester tests to run (paths under tests/); all by default.
-    [string[]] $TestPath
+    [string[]] $TestPath,
+
+    # bench: run every case once on small counts (the smoke mode the test suite uses).
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -166,6 +172,23 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $pwsh = Get-PwshInvocation
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/bench.ps1'), '-ModulePath', $ModuleOut)
+    if ($Quick) { $arguments += '-Quick' } else { $arguments += @('-OutFile', (Join-Path $Root 'docs/benchmarks.md')) }
+    & $pwsh.FilePath @($pwsh.Prefix + $arguments)
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $pwsh = Get-PwshInvocation
+    & $pwsh.FilePath @($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'build/package.ps1'),
+        '-ModulePath', $ModuleOut, '-OutputPath', (Join-Path $Out 'packages')))
+    if ($LASTEXITCODE -ne 0) { throw "Packaging failed (exit code $LASTEXITCODE)." }
+}
+
 function Invoke-Clean {
     if (Test-Path $Out) { Remove-Item $Out -Recurse -Force }
     Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'build') -Directory -Recurse -Include 'bin', 'obj' -ErrorAction SilentlyContinue |
@@ -176,5 +199,7 @@ switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
+    'bench' { Invoke-Bench }
+    'package' { Invoke-Package }
     'clean' { Invoke-Clean }
 }

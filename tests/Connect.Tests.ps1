@@ -67,6 +67,15 @@ Describe 'Connect-Sango' {
         Get-SangoSession | Should -BeNullOrEmpty
     }
 
+    It 'fails at once on a wrong password even with -SpoolDirectory, instead of retrying it in the background' {
+        $bad = New-TestCredential -Password 'wrong'
+        $dead = "mqtt://127.0.0.1:$(Get-FreeTcpPort)"
+        $err = { Connect-Sango $dead, $broker.PlainUri -Credential $bad -SpoolDirectory (Join-Path $TestDrive 'spool') -TimeoutSeconds 3 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AuthenticationFailed,*'
+        $err.Exception.Message | Should -Match "$([regex]::Escape($dead)): .*refused"
+        Get-SangoSession | Should -BeNullOrEmpty
+    }
+
     It 'reports nothing listening as ConnectFailed with the endpoint and the OS error, within the timeout' {
         $port = Get-FreeTcpPort
         $watch = [Diagnostics.Stopwatch]::StartNew()

@@ -191,8 +191,10 @@ public sealed class SangoSession : IDisposable, IPublishHost
         }
 
         var error = ConnectError(failures);
-        if (_spool is null)
+        if (_spool is null || failures.Any(f => f.ErrorId is SangoErrorIds.AuthenticationFailed or SangoErrorIds.CertificateValidationFailed))
         {
+            // A refused password or certificate is not an outage: retrying it in the background would only lock
+            // the account, so it fails now even with a spool.
             throw error;
         }
 
@@ -886,13 +888,16 @@ public sealed class SangoSession : IDisposable, IPublishHost
                 only.Target ?? only.Endpoint.ToString(), RecommendedAction(only.ErrorId));
         }
 
+        // The most actionable failure names the error: a refused certificate or password beats "not reachable".
+        var decisive = failures.FirstOrDefault(f => f.ErrorId == SangoErrorIds.CertificateValidationFailed)
+            ?? failures.FirstOrDefault(f => f.ErrorId == SangoErrorIds.AuthenticationFailed);
         var sameKind = failures.All(f => f.ErrorId == failures[0].ErrorId);
-        var errorId = sameKind ? failures[0].ErrorId : SangoErrorIds.ConnectFailed;
-        var kind = sameKind ? failures[0].Kind : SangoErrorKind.ConnectionError;
+        var errorId = decisive?.ErrorId ?? (sameKind ? failures[0].ErrorId : SangoErrorIds.ConnectFailed);
+        var kind = decisive?.Kind ?? (sameKind ? failures[0].Kind : SangoErrorKind.ConnectionError);
         var lines = string.Join(Environment.NewLine, failures.Select(f => $"  {f.Endpoint}: {f.Reason}"));
         return new SangoException(errorId, kind,
             $"Could not connect to any of the {failures.Count} endpoints:{Environment.NewLine}{lines}",
-            failures.Select(f => f.Endpoint.ToString()).ToArray(), RecommendedAction(errorId));
+            decisive?.Target ?? failures.Select(f => f.Endpoint.ToString()).ToArray(), RecommendedAction(errorId));
     }
 
     private static string RecommendedAction(string errorId) => errorId switch
