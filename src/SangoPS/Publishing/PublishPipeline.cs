@@ -36,6 +36,7 @@ internal sealed class PublishPipeline : IDisposable
     private readonly SemaphoreSlim _slotFreed = new(0, int.MaxValue);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly AckDeadlines _deadlines;
     private readonly List<PublishRequest> _resend = new();
     private readonly ConcurrentQueue<(long Ticks, PublishRequest Request)> _acknowledged = new();
     private readonly ConcurrentDictionary<PublishRequest, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
@@ -49,6 +50,7 @@ internal sealed class PublishPipeline : IDisposable
         _queue = Channel.CreateBounded<PublishRequest>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         _capacity = capacity;
         _ackTimeout = ackTimeout;
+        _deadlines = new AckDeadlines(ackTimeout);
         _host = host;
         _writer = Task.Run(WriteLoopAsync);
     }
@@ -166,6 +168,7 @@ internal sealed class PublishPipeline : IDisposable
         }
 
         _shutdown.Dispose();
+        _deadlines.Dispose();
         _slotFreed.Dispose();
         _wake.Dispose();
     }
@@ -350,32 +353,35 @@ internal sealed class PublishPipeline : IDisposable
         Interlocked.Increment(ref _inFlightCount);
 
         // PublishAsync does not apply the client's timeout: without a deadline a lost PUBACK waits forever.
-        var deadline = new CancellationTokenSource(_ackTimeout);
+        var deadline = _deadlines.Next();
         Task<MqttClientPublishResult> task;
         try
         {
-            task = connection.Client.PublishAsync(request.Message, deadline.Token);
+            task = connection.Client.PublishAsync(request.Message, deadline);
         }
         catch (Exception exception)
         {
-            deadline.Dispose();
             Finish(connection, request, null, exception, timedOut: false);
+            return;
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            Finish(connection, request, task.Result, null, false);
             return;
         }
 
         task.ContinueWith(
             static (completed, state) =>
             {
-                var (self, conn, req, cts) = ((PublishPipeline, ConnectedClient, PublishRequest, CancellationTokenSource))state!;
-                var timedOut = cts.IsCancellationRequested;
-                cts.Dispose();
+                var (self, conn, req, token) = ((PublishPipeline, ConnectedClient, PublishRequest, CancellationToken))state!;
                 if (completed.IsCompletedSuccessfully)
                 {
                     self.Finish(conn, req, completed.Result, null, false);
                 }
                 else
                 {
-                    self.Finish(conn, req, null, completed.Exception?.GetBaseException() ?? new OperationCanceledException(), timedOut);
+                    self.Finish(conn, req, null, completed.Exception?.GetBaseException() ?? new OperationCanceledException(), token.IsCancellationRequested);
                 }
             },
             (this, connection, request, deadline),
