@@ -107,6 +107,28 @@ Describe 'Connect-Sango over TLS' {
         $err.Exception.Message | Should -Match 'not meant for servers|server authentication'
     }
 
+    It 'sends -TlsServerName as SNI, over mqtts and wss' -TestCases @(@{ Scheme = 'mqtts'; Path = '' }, @{ Scheme = 'wss'; Path = '/mqtt' }) {
+        param($Scheme, $Path)
+        # openssl picks the certificate by SNI: the wildcard one for a.sango.test, the wrong-host one otherwise.
+        $port = Get-FreeTcpPort
+        $server = Start-Process openssl -PassThru -RedirectStandardOutput (Join-Path $TestDrive "sni-$Scheme.out") -RedirectStandardError (Join-Path $TestDrive "sni-$Scheme.err") -ArgumentList @(
+            's_server', '-accept', "$port", '-quiet', '-www',
+            '-cert', $pki.Servers['wrong-host'].CertFile, '-key', $pki.Servers['wrong-host'].KeyFile,
+            '-servername', 'a.sango.test', '-cert2', $pki.Servers['wildcard'].CertFile, '-key2', $pki.Servers['wildcard'].KeyFile)
+        try {
+            Wait-SangoCondition -TimeoutSeconds 10 -Because 'openssl s_server to listen' -Condition { Test-SangoTcpPort $port } | Out-Null
+            $endpoint = "${Scheme}://localhost:$port$Path"
+            # The right name: the server answers with the wildcard certificate, which passes (then MQTT fails: it is no broker).
+            $err = { Connect-Sango $endpoint -CaFile $ca -TlsServerName 'a.sango.test' -TimeoutSeconds 5 } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Not -BeLike 'CertificateValidationFailed,*'
+            # Another name in the same wildcard domain: the server answers with its default certificate, which is refused.
+            $err = { Connect-Sango $endpoint -CaFile $ca -TlsServerName 'b.sango.test' -TimeoutSeconds 5 } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'CertificateValidationFailed,*'
+            $err.Exception.Message | Should -Match '\*\.wrong\.test'
+        }
+        finally { if (-not $server.HasExited) { $server.Kill() }; $server.WaitForExit(5000) | Out-Null }
+    }
+
     It 'connects with -SkipCertificateCheck, warns once and shows it on the session' {
         $s = Connect-Sango $bad['self-signed'].TlsUri -Credential $cred -SkipCertificateCheck -WarningVariable warnings -WarningAction SilentlyContinue
         $s.IsConnected | Should -BeTrue

@@ -33,7 +33,15 @@ internal static class MqttClientOptionsFactory
         if (endpoint.Transport == EndpointTransport.WebSocket)
         {
             var uri = $"{(endpoint.UseTls ? "wss" : "ws")}://{UriHost(endpoint.Host)}:{endpoint.Port}{endpoint.Path}";
-            builder.WithWebSocketServer(ws => ws.WithUri(uri));
+            builder.WithWebSocketServer(ws =>
+            {
+                ws.WithUri(uri);
+                if (endpoint.UseTls && options.TlsServerName is not null)
+                {
+                    // .NET's WebSocket client takes the TLS server name (SNI) from the Host header.
+                    ws.WithRequestHeaders(new Dictionary<string, string> { ["Host"] = $"{options.TlsServerName}:{endpoint.Port}" });
+                }
+            });
         }
         else
         {
