@@ -1,0 +1,887 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Measures SangoPS against mosquitto_pub/mosquitto_sub and a plain MQTTnet client on one machine, in one run.
+.DESCRIPTION
+    Starts its own mosquitto on loopback (unlimited queues and in-flight windows), builds the baseline tool
+    bench/RawMqttnetPublisher, then times each case several times (5; once with -Quick) and reports the MEDIAN.
+    Every comparison is a ratio of medians from this same run.
+
+      1. Publish throughput, QoS 0 and 1: Get-Content lines.txt | Publish-SangoMessage (timed inside a child pwsh
+         that has imported the module and connected) vs mosquitto_pub -l (process wall time) vs a plain MQTTnet
+         loop awaiting each PublishAsync. A mosquitto_sub is subscribed before every run; a run counts only if
+         it received every message.
+      2. Scheduled-task cost: wall time of a pwsh that imports, connects, publishes one message and disconnects,
+         vs a bare pwsh, vs one mosquitto_pub; and Import-Module alone.
+      3. Receive: end-to-end latency p50/p99 at a steady 1,000 msg/s (mosquitto_pub -l fed by a pacer; each
+         payload is its send time) and the top rate of a pre-published QoS 1 burst into the pipeline.
+      4. Memory: working-set growth of the child pwsh over a long receive and a long publish (after a GC).
+      5. Batching economy: not applicable in this version.
+
+    Prints a markdown table (and per-run details); writes it to -OutFile (default docs/benchmarks.md, none with
+    -Quick). Text below the "kept" marker of an existing -OutFile survives the rewrite. Exits 1 when any run
+    failed its correctness check (a missed performance target is reported, not failed), 130 when interrupted
+    (Ctrl+C); either way every process it started is stopped and its temporary folder removed.
+.PARAMETER ModulePath
+    The built module folder (the one holding SangoPS.psd1), e.g. out/SangoPS.
+.PARAMETER Quick
+    One run per case and small counts: a smoke test that the benchmark works, not a measurement.
+.PARAMETER OutFile
+    Where to write the markdown. Default: docs/benchmarks.md, or nothing with -Quick.
+.EXAMPLE
+    dotnet pwsh ./build/bench.ps1 -ModulePath out/SangoPS
+#>
+# A simple (not advanced) script on purpose: in an advanced script PowerShell ignores "exit" in a finally block
+# that runs because of Ctrl+C, and an interrupted benchmark must not exit 0.
+param(
+    [string] $ModulePath,
+
+    [switch] $Quick,
+
+    [string] $OutFile
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = Split-Path -Parent $PSScriptRoot
+$Invariant = [cultureinfo]::InvariantCulture
+$KeepMarker = '<!-- bench.ps1: end of the generated part; text below this line is kept when the file is rewritten. -->'
+
+$Runs = if ($Quick) { 1 } else { 5 }
+$PublishCount = if ($Quick) { 2000 } else { 50000 }
+$LatencyCount = if ($Quick) { 500 } else { 10000 }
+$LatencyRate = 1000
+$BurstCount = if ($Quick) { 2000 } else { 50000 }
+$MemoryCount = if ($Quick) { 5000 } else { 200000 }
+
+$Targets = @{
+    PublishQos1Ratio = 1.0     # SangoPS / mosquitto_pub -l
+    PublishQos0Ratio = 0.5
+    ScheduledTaskMs  = 200     # over bare pwsh
+    ReceiveP99Ms     = 5
+    MemoryGrowthMB   = 50
+}
+
+$script:State = @{
+    Work       = $null
+    Processes  = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+    Watchdog   = $null
+    Broker     = $null
+    BrokerLog  = $null
+    Port       = 0
+    Counter    = 0
+    Failures   = [System.Collections.Generic.List[string]]::new()
+}
+
+#region Helpers: processes, files, numbers
+
+function Format-Number([double] $Value, [string] $Format = 'N0') { $Value.ToString($Format, $Invariant) }
+
+function Get-Median([double[]] $Values) {
+    if (-not $Values -or $Values.Count -eq 0) { return [double]::NaN }
+    $sorted = [double[]]($Values | Sort-Object)
+    $n = $sorted.Count
+    if ($n % 2) { return $sorted[($n - 1) / 2] }
+    ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
+}
+
+function Get-Percentile([double[]] $Sorted, [double] $Fraction) {
+    # Nearest rank, as the C# baseline tool and the child script compute it.
+    if ($Sorted.Count -eq 0) { return [double]::NaN }
+    $rank = [math]::Ceiling($Fraction * $Sorted.Count) - 1
+    $Sorted[[math]::Min([math]::Max($rank, 0), $Sorted.Count - 1)]
+}
+
+function Get-CommandPath([string] $Name) {
+    $cmd = Get-Command -Name $Name -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($cmd) { return $cmd.Source }
+    foreach ($dir in '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin') {
+        $candidate = Join-Path $dir $Name
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    throw "The benchmark needs '$Name' (Debian/Ubuntu: apt-get install mosquitto mosquitto-clients)."
+}
+
+function Get-PwshPath {
+    # The child pwsh is the PowerShell that runs this script (the repository's pinned tool).
+    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    if (Test-Path -LiteralPath $exe) { return @{ FilePath = $exe; Prefix = @() } }
+    @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
+}
+
+function New-WorkFile([string] $Name) {
+    $script:State.Counter++
+    Join-Path $script:State.Work ('{0:D3}-{1}' -f $script:State.Counter, $Name)
+}
+
+function Start-BenchProcess {
+    # Starts a program with stdin from a file (or /dev/null) and stdout/stderr into files. /bin/sh execs the
+    # program, so the Process is the program itself and our handles are not inherited by it.
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @(),
+        [string] $StdIn = '/dev/null',
+        [string] $Name = (Split-Path -Leaf $FilePath)
+    )
+    $out = New-WorkFile "$Name.out"
+    $err = New-WorkFile "$Name.err"
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    $psi.UseShellExecute = $false
+    foreach ($a in @('-c', 'exec "$@" <"$BENCH_IN" >"$BENCH_OUT" 2>"$BENCH_ERR"', 'bench', $FilePath) + $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.Environment['BENCH_IN'] = $StdIn
+    $psi.Environment['BENCH_OUT'] = $out
+    $psi.Environment['BENCH_ERR'] = $err
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $script:State.Processes.Add($process)
+    Update-WatchdogList
+    [pscustomobject]@{ Process = $process; Watch = $watch; Out = $out; Err = $err; Name = $Name }
+}
+
+function Wait-BenchProcess {
+    # Waits (bounded) for the process; kills it (and its children) when the time is up.
+    # Returns the result: ExitCode, Ms (wall time since start), TimedOut, Out and Err text, Result (RESULT json).
+    param([Parameter(Mandatory)] $Handle, [Parameter(Mandatory)] [double] $TimeoutSeconds)
+    $p = $Handle.Process
+    # Short waits, so that Ctrl+C (which PowerShell honours between statements) stops the benchmark promptly.
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not $p.WaitForExit(200) -and [DateTime]::UtcNow -lt $deadline) { }
+    $timedOut = -not $p.HasExited
+    $Handle.Watch.Stop()
+    if ($timedOut) {
+        try { $p.Kill($true) } catch { Write-Verbose "kill: $_" }
+        $null = $p.WaitForExit(5000)
+    }
+    else { $p.WaitForExit() }
+    $null = $script:State.Processes.Remove($p)
+    Update-WatchdogList
+    $outText = if (Test-Path -LiteralPath $Handle.Out) { [System.IO.File]::ReadAllText($Handle.Out) } else { '' }
+    $errText = if (Test-Path -LiteralPath $Handle.Err) { [System.IO.File]::ReadAllText($Handle.Err) } else { '' }
+    $result = $null
+    $line = @($outText -split "`n" | Where-Object { $_ -like 'RESULT *' } | Select-Object -Last 1)
+    if ($line) { $result = $line[0].Substring(7) | ConvertFrom-Json }
+    [pscustomobject]@{
+        ExitCode = if ($timedOut) { $null } else { $p.ExitCode }
+        Ms       = $Handle.Watch.Elapsed.TotalMilliseconds
+        TimedOut = $timedOut
+        Out      = $outText
+        Err      = $errText
+        Result   = $result
+    }
+}
+
+function Invoke-BenchProcess {
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [string] $StdIn = '/dev/null',
+        [double] $TimeoutSeconds = 120, [string] $Name = (Split-Path -Leaf $FilePath))
+    Wait-BenchProcess (Start-BenchProcess -FilePath $FilePath -ArgumentList $ArgumentList -StdIn $StdIn -Name $Name) -TimeoutSeconds $TimeoutSeconds
+}
+
+function Get-ProblemText($Run) {
+    # Why a process run did not succeed, in one line.
+    if ($Run.TimedOut) { return "timed out after $(Format-Number ($Run.Ms / 1000) 'N0') s" }
+    $tail = (($Run.Err.Trim() -split "`n") | Select-Object -Last 3) -join ' | '
+    "exit code $($Run.ExitCode)$(if ($tail) { ": $tail" })"
+}
+
+function Start-Watchdog {
+    # If this pwsh dies without its finally block, a small shell kills what it started and removes the work folder.
+    $list = Join-Path $script:State.Work 'pids'
+    [System.IO.File]::WriteAllText($list, '')
+    $sh = @'
+exec >/dev/null 2>&1 </dev/null
+parent="$1"; list="$2"; work="$3"
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -f "$list" ] && while read -r p; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done < "$list"
+rm -rf "$work"
+'@
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    $psi.UseShellExecute = $false
+    foreach ($a in @('-c', $sh, 'bench-watchdog', "$PID", $list, $script:State.Work)) { $psi.ArgumentList.Add($a) }
+    $script:State.Watchdog = [System.Diagnostics.Process]::Start($psi)
+}
+
+function Update-WatchdogList {
+    if (-not $script:State.Watchdog) { return }
+    $ids = @($script:State.Processes | Where-Object { -not $_.HasExited } | ForEach-Object { [string]$_.Id })
+    [System.IO.File]::WriteAllLines((Join-Path $script:State.Work 'pids'), [string[]]$ids)
+}
+
+function Wait-Until {
+    # Polls a condition with a deadline; throws with Because when it never holds.
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $Because = 'a condition')
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    while ($watch.Elapsed.TotalSeconds -lt $TimeoutSeconds) {
+        if (& $Condition) { return }
+        Start-Sleep -Milliseconds 10
+    }
+    throw "Gave up after $TimeoutSeconds s waiting for $Because."
+}
+
+function Read-SharedText([string] $Path) {
+    if (-not (Test-Path -LiteralPath $Path)) { return '' }
+    $fs = [System.IO.FileStream]::new($Path, 'Open', 'Read', 'ReadWrite')
+    try { [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
+}
+
+function Get-LineCount([string] $Path) {
+    # Lines in a file that another process may still be writing (each payload is one line).
+    $text = Read-SharedText $Path
+    if (-not $text) { return 0 }
+    $text.Split([char]10).Count - 1
+}
+
+#endregion
+
+#region Broker and subscribers
+
+function Start-BenchBroker {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $log = New-WorkFile 'mosquitto.log'
+    $config = New-WorkFile 'mosquitto.conf'
+    $lines = @(
+        "listener $port 127.0.0.1"
+        'allow_anonymous true'
+        'max_queued_messages 0'
+        'max_inflight_messages 0'
+        'persistence false'
+        "log_dest file $log"
+        'log_type error', 'log_type warning', 'log_type notice', 'log_type information'
+        # One line per SUBSCRIBE ("<client id> <qos> <filter>"): how the benchmark knows a subscriber is ready.
+        'log_type subscribe'
+    )
+    if (-not $IsWindows -and (& id -u) -eq '0') { $lines = @('user root') + $lines }
+    [System.IO.File]::WriteAllLines($config, [string[]]$lines)
+    $script:State.Broker = Start-BenchProcess -FilePath (Get-CommandPath 'mosquitto') -ArgumentList @('-c', $config) -Name 'mosquitto'
+    $script:State.BrokerLog = $log
+    $script:State.Port = $port
+    Wait-Until -TimeoutSeconds 10 -Because "mosquitto to listen on 127.0.0.1:$port" -Condition {
+        if ($script:State.Broker.Process.HasExited) { throw "mosquitto exited: $(Read-SharedText $script:State.Broker.Err)$(Read-SharedText $log)" }
+        (Read-SharedText $log) -match "mosquitto version \S+ running"
+    }
+}
+
+function Wait-Subscribed([string] $ClientId, [string] $Topic, [object] $Handle) {
+    # mosquitto logs "<id> <qos> <filter>" after adding the subscription, before its SUBACK.
+    $pattern = '(?m)^\d+: ' + [regex]::Escape($ClientId) + ' \d ' + [regex]::Escape($Topic) + '\s*$'
+    Wait-Until -TimeoutSeconds 30 -Because "$ClientId to subscribe to $Topic" -Condition {
+        if ($Handle -and $Handle.Process.HasExited) {
+            throw "$ClientId exited before subscribing: $(Read-SharedText $Handle.Err)$(Read-SharedText $Handle.Out)"
+        }
+        (Read-SharedText $script:State.BrokerLog) -match $pattern
+    }
+}
+
+function Start-Checker([string] $Topic, [int] $Count, [string] $Format) {
+    # mosquitto_sub -C N at QoS 1 into a file, subscribed (per the broker) before this returns.
+    $id = 'bench-check-{0}' -f (++$script:State.Counter)
+    $argv = @('-h', '127.0.0.1', '-p', [string]$script:State.Port, '-t', $Topic, '-q', '1', '-C', [string]$Count, '-i', $id, '-W', '900')
+    if ($Format) { $argv += @('-F', $Format) }
+    $handle = Start-BenchProcess -FilePath (Get-CommandPath 'mosquitto_sub') -ArgumentList $argv -Name 'mosquitto_sub'
+    Wait-Subscribed $id $Topic $handle
+    [pscustomobject]@{ Handle = $handle; Count = $Count; Topic = $Topic }
+}
+
+function Complete-Checker($Checker, [double] $TimeoutSeconds = 60) {
+    # Waits (bounded) for the subscriber to have every message; returns how many it got.
+    $null = Wait-BenchProcess $Checker.Handle -TimeoutSeconds $TimeoutSeconds
+    Get-LineCount $Checker.Handle.Out
+}
+
+#endregion
+
+#region Child scripts
+
+$ChildCommon = @'
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+function Write-Result([hashtable] $Values) { 'RESULT ' + ($Values | ConvertTo-Json -Compress) }
+function Get-Memory {
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+    $self = [System.Diagnostics.Process]::GetCurrentProcess(); $self.Refresh()
+    @{ WorkingSetMB = $self.WorkingSet64 / 1MB; PeakMB = $self.PeakWorkingSet64 / 1MB; HeapMB = [GC]::GetTotalMemory($true) / 1MB
+        CommittedMB = [GC]::GetGCMemoryInfo().TotalCommittedBytes / 1MB }
+}
+Import-Module (Join-Path $ModulePath 'SangoPS.psd1')
+$null = Connect-Sango "mqtt://127.0.0.1:$Port" -ClientId $ClientId
+'@
+
+$PublishChild = @'
+param([string] $ModulePath, [int] $Port, [string] $ClientId, [string] $Topic, [int] $QoS, [string] $File, [switch] $Memory)
+'@ + "`n" + $ChildCommon + "`n" + @'
+if ($Memory) { $before = Get-Memory }
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+Get-Content -LiteralPath $File | Publish-SangoMessage -Topic $Topic -QoS $QoS
+$watch.Stop()
+$values = @{ elapsedMs = $watch.Elapsed.TotalMilliseconds }
+if ($Memory) { $after = Get-Memory; $values.before = $before; $values.after = $after }
+Disconnect-Sango
+Write-Result $values
+'@
+
+$ReceiveChild = @'
+param([string] $ModulePath, [int] $Port, [string] $ClientId, [string] $Topic, [int] $Count, [ValidateSet('latency', 'rate', 'memory')] [string] $Mode,
+    [string] $GoFile, [int] $TimeoutSeconds)
+'@ + "`n" + $ChildCommon + "`n" + @'
+$n = 0
+if ($Mode -eq 'latency') {
+    # Each payload is its send time in Unix microseconds; the latency is taken as the message reaches the pipeline.
+    $epoch = [DateTime]::UnixEpoch.Ticks
+    $latency = [double[]]::new($Count)
+    Receive-SangoMessage -Topic $Topic -QoS 1 -Count $Count -TimeoutSeconds $TimeoutSeconds | ForEach-Object {
+        $latency[$n++] = (([DateTime]::UtcNow.Ticks - $epoch) / 10 - [long]$_.Payload) / 1000.0
+    }
+    [Array]::Sort($latency)
+    $rank = { param($f) $latency[[math]::Min([math]::Max([math]::Ceiling($f * $Count) - 1, 0), $Count - 1)] }
+    $values = @{ count = $n; p50Ms = (& $rank 0.50); p99Ms = (& $rank 0.99); maxMs = $latency[$Count - 1] }
+}
+elseif ($Mode -eq 'rate') {
+    # The first message waits for the go file (the burst is then queued in front of the pipeline); the other
+    # Count-1 are timed.
+    $watch = [System.Diagnostics.Stopwatch]::new()
+    Receive-SangoMessage -Topic $Topic -QoS 1 -Count $Count -TimeoutSeconds $TimeoutSeconds | ForEach-Object {
+        if ($n++ -eq 0) {
+            while (-not [System.IO.File]::Exists($GoFile)) { Start-Sleep -Milliseconds 5 }
+            $watch.Start()
+        }
+    }
+    $watch.Stop()
+    $values = @{ count = $n; elapsedMs = $watch.Elapsed.TotalMilliseconds; perSecond = ($Count - 1) / [math]::Max($watch.Elapsed.TotalSeconds, 1e-9) }
+}
+else {
+    $before = Get-Memory
+    Receive-SangoMessage -Topic $Topic -QoS 1 -Count $Count -TimeoutSeconds $TimeoutSeconds | ForEach-Object { $n++ }
+    $after = Get-Memory
+    $values = @{ count = $n; before = $before; after = $after }
+}
+Disconnect-Sango
+Write-Result $values
+'@
+
+#endregion
+
+#region Cases
+
+function New-Outcome {
+    # One case's result: the runs' values, what failed, and what goes into the table.
+    param([string] $Case)
+    [pscustomobject]@{ Case = $Case; Values = [ordered]@{}; Failures = [System.Collections.Generic.List[string]]::new(); Details = [System.Collections.Generic.List[string]]::new() }
+}
+
+function Add-Failure($Outcome, [string] $Text) {
+    # One line, safe inside a markdown table cell.
+    $Text = ($Text.Trim() -replace '\s*\r?\n\s*', ' ') -replace '\|', '\|'
+    $Outcome.Failures.Add($Text)
+    $script:State.Failures.Add("$($Outcome.Case): $Text")
+    Write-Host "  FAILED: $Text"
+}
+
+function Invoke-PwshChild {
+    # Starts `pwsh -File Script Arguments`; the caller waits for it (bounded) with Wait-BenchProcess.
+    param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh')
+    $pwsh = Get-PwshPath
+    $argv = $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments
+    Start-BenchProcess -FilePath $pwsh.FilePath -ArgumentList $argv -Name $Name
+}
+
+function Measure-Publish {
+    param([int] $QoS)
+    $case = "publish-qos$QoS"
+    $outcome = New-Outcome $case
+    $lines = $script:Files.PublishLines
+    $tools = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); mosquitto_pub = [System.Collections.Generic.List[double]]::new(); 'raw MQTTnet' = [System.Collections.Generic.List[double]]::new() }
+    $timeout = [math]::Max(60, $PublishCount / 500)
+    for ($run = 1; $run -le $Runs; $run++) {
+        foreach ($tool in @($tools.Keys)) {
+            try {
+                $topic = "bench/$case/$run/$($tool -replace '\W', '')"
+                $checker = Start-Checker -Topic $topic -Count $PublishCount
+                $ms = $null
+                if ($tool -eq 'SangoPS') {
+                    $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Arguments @(
+                            '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', "bench-sango-$case-$run", '-Topic', $topic, '-QoS', $QoS, '-File', $lines)) -TimeoutSeconds $timeout
+                    if ($r.ExitCode -eq 0 -and $r.Result) { $ms = [double]$r.Result.elapsedMs }
+                }
+                elseif ($tool -eq 'mosquitto_pub') {
+                    # Wall time of the whole process, as a script would see it.
+                    $r = Invoke-BenchProcess -FilePath (Get-CommandPath 'mosquitto_pub') -StdIn $lines -TimeoutSeconds $timeout -ArgumentList @(
+                        '-h', '127.0.0.1', '-p', $script:State.Port, '-l', '-q', $QoS, '-t', $topic)
+                    if ($r.ExitCode -eq 0) { $ms = $r.Ms }
+                }
+                else {
+                    $r = Invoke-BenchProcess -FilePath $script:Raw.FilePath -TimeoutSeconds $timeout -Name 'raw-publish' -ArgumentList ($script:Raw.Prefix + @(
+                            'publish', '127.0.0.1', $script:State.Port, $topic, $QoS, $lines, "bench-raw-$case-$run"))
+                    if ($r.ExitCode -eq 0 -and $r.Result) { $ms = [double]$r.Result.elapsedMs }
+                }
+                $got = Complete-Checker $checker -TimeoutSeconds 60
+                if ($null -eq $ms) {
+                    Add-Failure $outcome "$tool run $run did not complete: $(Get-ProblemText $r)"
+                }
+                elseif ($got -ne $PublishCount) {
+                    Add-Failure $outcome "$tool run $run`: the subscriber got $(Format-Number $got) of $(Format-Number $PublishCount) messages"
+                }
+                else {
+                    $tools[$tool].Add($PublishCount / ($ms / 1000))
+                }
+                $shown = if ($null -ne $ms) { "$(Format-Number $ms 'N0') ms, subscriber got $(Format-Number $got)" } else { 'no time' }
+                Write-Host ("  QoS {0} run {1} {2,-13} {3}" -f $QoS, $run, $tool, $shown)
+            }
+            catch { Add-Failure $outcome "$tool run $run`: $($_.Exception.Message)" }
+        }
+    }
+    foreach ($tool in $tools.Keys) {
+        $outcome.Values[$tool] = Get-Median $tools[$tool].ToArray()
+        $outcome.Details.Add("$tool msg/s per run: $((@($tools[$tool]) | ForEach-Object { Format-Number $_ }) -join ', ')")
+    }
+    $outcome
+}
+
+function Measure-ScheduledTask {
+    $outcome = New-Outcome 'scheduled-task'
+    $pwsh = Get-PwshPath
+    $manifest = Join-Path $script:Module 'SangoPS.psd1'
+    $times = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); 'bare pwsh' = [System.Collections.Generic.List[double]]::new(); mosquitto_pub = [System.Collections.Generic.List[double]]::new(); 'Import-Module' = [System.Collections.Generic.List[double]]::new() }
+    for ($run = 1; $run -le $Runs; $run++) {
+        foreach ($what in @($times.Keys)) {
+            try {
+                $topic = "bench/task/$run/$($what -replace '\W', '')"
+                $checker = if ($what -in 'SangoPS', 'mosquitto_pub') { Start-Checker -Topic $topic -Count 1 } else { $null }
+                $r = switch ($what) {
+                    'SangoPS' {
+                        $command = "Import-Module '$manifest'; Connect-Sango mqtt://127.0.0.1:$($script:State.Port); Publish-SangoMessage -Topic $topic -Payload x; Disconnect-Sango"
+                        Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $command)) -TimeoutSeconds 60 -Name 'pwsh-task'
+                    }
+                    'bare pwsh' {
+                        Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', 'exit')) -TimeoutSeconds 60 -Name 'pwsh-bare'
+                    }
+                    'mosquitto_pub' {
+                        Invoke-BenchProcess -FilePath (Get-CommandPath 'mosquitto_pub') -ArgumentList @('-h', '127.0.0.1', '-p', $script:State.Port, '-t', $topic, '-m', 'x') -TimeoutSeconds 30
+                    }
+                    'Import-Module' {
+                        $command = "'RESULT ' + (@{ ms = (Measure-Command { Import-Module '$manifest' }).TotalMilliseconds } | ConvertTo-Json -Compress)"
+                        Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $command)) -TimeoutSeconds 60 -Name 'pwsh-import'
+                    }
+                }
+                $got = if ($checker) { Complete-Checker $checker -TimeoutSeconds 10 } else { 1 }
+                $ms = if ($what -eq 'Import-Module') { if ($r.Result) { [double]$r.Result.ms } else { $null } } else { $r.Ms }
+                if ($r.ExitCode -ne 0 -or $null -eq $ms) { Add-Failure $outcome "$what run $run did not complete: $(Get-ProblemText $r)" }
+                elseif ($got -ne 1) { Add-Failure $outcome "$what run $run`: the subscriber did not get the message" }
+                else { $times[$what].Add($ms) }
+                Write-Host ("  run {0} {1,-13} {2} ms" -f $run, $what, (Format-Number ([double]$ms) 'N1'))
+            }
+            catch { Add-Failure $outcome "$what run $run`: $($_.Exception.Message)" }
+        }
+    }
+    foreach ($what in $times.Keys) {
+        $outcome.Values[$what] = Get-Median $times[$what].ToArray()
+        $outcome.Details.Add("$what ms per run: $((@($times[$what]) | ForEach-Object { Format-Number $_ 'N1' }) -join ', ')")
+    }
+    $outcome
+}
+
+function Measure-ReceiveLatency {
+    $outcome = New-Outcome 'receive-latency'
+    $results = [ordered]@{ SangoPS = [System.Collections.Generic.List[object]]::new(); mosquitto_sub = [System.Collections.Generic.List[object]]::new(); 'raw MQTTnet' = [System.Collections.Generic.List[object]]::new() }
+    $timeout = [int]($LatencyCount / $LatencyRate) + 60
+    for ($run = 1; $run -le $Runs; $run++) {
+        foreach ($tool in @($results.Keys)) {
+            try {
+                $topic = "bench/latency/$run/$($tool -replace '\W', '')"
+                $id = "bench-lat-$run-$($tool -replace '\W', '')"
+                $receiver = switch ($tool) {
+                    'SangoPS' {
+                        Invoke-PwshChild -Script $script:Files.ReceiveChild -Name 'pwsh-latency' -Arguments @(
+                            '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', $id, '-Topic', $topic, '-Count', $LatencyCount, '-Mode', 'latency', '-TimeoutSeconds', $timeout)
+                    }
+                    'mosquitto_sub' {
+                        # Prints its receive time (%U, Unix seconds with nanoseconds) before each payload.
+                        Start-BenchProcess -FilePath (Get-CommandPath 'mosquitto_sub') -Name 'mosquitto_sub-latency' -ArgumentList @(
+                            '-h', '127.0.0.1', '-p', $script:State.Port, '-t', $topic, '-q', '1', '-C', $LatencyCount, '-i', $id, '-W', $timeout, '-F', '%U %p')
+                    }
+                    'raw MQTTnet' {
+                        Start-BenchProcess -FilePath $script:Raw.FilePath -Name 'raw-latency' -ArgumentList ($script:Raw.Prefix + @(
+                                'receive', '127.0.0.1', $script:State.Port, $topic, '1', $LatencyCount, 'latency', $id, $timeout))
+                    }
+                }
+                $sender = $null; $r = $null
+                try {
+                    Wait-Subscribed $id $topic $receiver
+                    $sender = Invoke-BenchProcess -FilePath $script:Raw.FilePath -Name 'pace' -TimeoutSeconds $timeout -ArgumentList ($script:Raw.Prefix + @(
+                            'pace', $LatencyCount, $LatencyRate, '500', (Get-CommandPath 'mosquitto_pub'), '-h', '127.0.0.1', '-p', $script:State.Port, '-t', $topic, '-q', '1', '-l'))
+                    $r = Wait-BenchProcess $receiver -TimeoutSeconds 30
+                }
+                finally { if (-not $r) { $null = Wait-BenchProcess $receiver -TimeoutSeconds 0.1 } }
+                $value = $null
+                if ($tool -eq 'mosquitto_sub') {
+                    $lat = [System.Collections.Generic.List[double]]::new()
+                    foreach ($line in ($r.Out -split "`n")) {
+                        if ($line -match '^(\d+)\.(\d{9}) (\d+)\s*$') {
+                            $receivedUs = [long]$Matches[1] * 1000000 + [long]$Matches[2].Substring(0, 6)
+                            $lat.Add(($receivedUs - [long]$Matches[3]) / 1000.0)
+                        }
+                    }
+                    $sorted = [double[]]($lat | Sort-Object)
+                    if ($sorted.Count -gt 0) { $value = @{ count = $sorted.Count; p50Ms = (Get-Percentile $sorted 0.5); p99Ms = (Get-Percentile $sorted 0.99); maxMs = $sorted[-1] } }
+                }
+                elseif ($r.Result) { $value = @{ count = [int]$r.Result.count; p50Ms = [double]$r.Result.p50Ms; p99Ms = [double]$r.Result.p99Ms; maxMs = [double]$r.Result.maxMs } }
+
+                $rate = if ($sender -and $sender.Result) { [double]$sender.Result.perSecond } else { 0 }
+                if (-not $sender -or $sender.ExitCode -ne 0) { Add-Failure $outcome "the sender for $tool run $run failed: $(if ($sender) { Get-ProblemText $sender } else { 'not started' })" }
+                elseif (-not $value -or $value.count -ne $LatencyCount) {
+                    Add-Failure $outcome "$tool run $run received $(if ($value) { Format-Number $value.count } else { 'no result:' }) $(if ($value) { "of $(Format-Number $LatencyCount) messages" } else { Get-ProblemText $r })"
+                }
+                else {
+                    $results[$tool].Add($value)
+                    Write-Host ("  run {0} {1,-13} p50 {2} ms, p99 {3} ms, max {4} ms (sent at {5}/s)" -f $run, $tool,
+                        (Format-Number $value.p50Ms 'N3'), (Format-Number $value.p99Ms 'N3'), (Format-Number $value.maxMs 'N1'), (Format-Number $rate 'N0'))
+                }
+            }
+            catch { Add-Failure $outcome "$tool run $run`: $($_.Exception.Message)" }
+        }
+    }
+    foreach ($tool in $results.Keys) {
+        $runsOf = @($results[$tool])
+        $outcome.Values["$tool p50"] = Get-Median ([double[]]@($runsOf | ForEach-Object { $_.p50Ms }))
+        $outcome.Values["$tool p99"] = Get-Median ([double[]]@($runsOf | ForEach-Object { $_.p99Ms }))
+        $outcome.Details.Add("$tool p50/p99/max ms per run: $(($runsOf | ForEach-Object { '{0}/{1}/{2}' -f (Format-Number $_.p50Ms 'N3'), (Format-Number $_.p99Ms 'N3'), (Format-Number $_.maxMs 'N1') }) -join ', ')")
+    }
+    $outcome
+}
+
+function Measure-ReceiveRate {
+    $outcome = New-Outcome 'receive-rate'
+    $rates = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); 'raw MQTTnet' = [System.Collections.Generic.List[double]]::new() }
+    $timeout = [math]::Max(120, $BurstCount / 200)
+    for ($run = 1; $run -le $Runs; $run++) {
+        foreach ($tool in @($rates.Keys)) {
+            try {
+                $topic = "bench/burst/$run/$($tool -replace '\W', '')"
+                $id = "bench-burst-$run-$($tool -replace '\W', '')"
+                $go = New-WorkFile 'go'
+                $receiver = if ($tool -eq 'SangoPS') {
+                    Invoke-PwshChild -Script $script:Files.ReceiveChild -Name 'pwsh-burst' -Arguments @(
+                        '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', $id, '-Topic', $topic, '-Count', $BurstCount, '-Mode', 'rate', '-GoFile', $go, '-TimeoutSeconds', $timeout)
+                }
+                else {
+                    Start-BenchProcess -FilePath $script:Raw.FilePath -Name 'raw-burst' -ArgumentList ($script:Raw.Prefix + @(
+                            'receive', '127.0.0.1', $script:State.Port, $topic, '1', $BurstCount, 'rate', $id, $timeout, $go))
+                }
+                $problem = $null; $r = $null; $completed = $false
+                try {
+                    Wait-Subscribed $id $topic $receiver
+                    $checker = Start-Checker -Topic $topic -Count $BurstCount
+                    # The burst: mosquitto_pub -l at QoS 1 (below 65,535 messages, where its message ids would wrap).
+                    $burst = Invoke-BenchProcess -FilePath (Get-CommandPath 'mosquitto_pub') -StdIn $script:Files.BurstLines -TimeoutSeconds $timeout -ArgumentList @(
+                        '-h', '127.0.0.1', '-p', $script:State.Port, '-l', '-q', '1', '-t', $topic)
+                    $got = Complete-Checker $checker -TimeoutSeconds 60
+                    if ($burst.ExitCode -ne 0) { $problem = "the burst sender failed: $(Get-ProblemText $burst)" }
+                    elseif ($got -ne $BurstCount) { $problem = "the checking subscriber got $(Format-Number $got) of $(Format-Number $BurstCount)" }
+                    $completed = $true
+                }
+                finally {
+                    # Let the receiver's first message pass: it then drains the burst (or, after a failure, ends).
+                    [System.IO.File]::WriteAllText($go, 'go')
+                    if ($problem -or -not $completed) { $null = Wait-BenchProcess $receiver -TimeoutSeconds 0.1 }
+                }
+                $r = Wait-BenchProcess $receiver -TimeoutSeconds $timeout
+                $count = if ($r.Result) { [int]$r.Result.count } else { 0 }
+                if ($problem) { Add-Failure $outcome "$tool run $run`: $problem" }
+                elseif ($r.ExitCode -ne 0 -or -not $r.Result) { Add-Failure $outcome "$tool run $run did not complete: $(Get-ProblemText $r)" }
+                elseif ($count -ne $BurstCount) { Add-Failure $outcome "$tool run $run received $(Format-Number $count) of $(Format-Number $BurstCount) messages" }
+                else {
+                    $rates[$tool].Add([double]$r.Result.perSecond)
+                    Write-Host ("  run {0} {1,-13} {2} msg/s" -f $run, $tool, (Format-Number ([double]$r.Result.perSecond)))
+                }
+            }
+            catch { Add-Failure $outcome "$tool run $run`: $($_.Exception.Message)" }
+        }
+    }
+    foreach ($tool in $rates.Keys) {
+        $outcome.Values[$tool] = Get-Median $rates[$tool].ToArray()
+        $outcome.Details.Add("$tool msg/s per run: $((@($rates[$tool]) | ForEach-Object { Format-Number $_ }) -join ', ')")
+    }
+    $outcome
+}
+
+function Measure-Memory {
+    param([ValidateSet('receive', 'publish')] [string] $Direction)
+    $outcome = New-Outcome "memory-$Direction"
+    $topic = "bench/memory/$Direction"
+    $id = "bench-mem-$Direction"
+    $timeout = [math]::Max(120, $MemoryCount / 1000)
+    $r = $null
+    try {
+        if ($Direction -eq 'receive') {
+            $receiver = Invoke-PwshChild -Script $script:Files.ReceiveChild -Name 'pwsh-memory-receive' -Arguments @(
+                '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', $id, '-Topic', $topic, '-Count', $MemoryCount, '-Mode', 'memory', '-TimeoutSeconds', $timeout)
+            $sender = $null
+            try {
+                Wait-Subscribed $id $topic $receiver
+                # The plain MQTTnet publisher at QoS 1: unlike mosquitto_pub -l it survives message ids wrapping.
+                $sender = Invoke-BenchProcess -FilePath $script:Raw.FilePath -Name 'raw-memory-sender' -TimeoutSeconds $timeout -ArgumentList ($script:Raw.Prefix + @(
+                        'publish', '127.0.0.1', $script:State.Port, $topic, '1', $script:Files.MemoryLines, 'bench-mem-sender'))
+                $r = Wait-BenchProcess $receiver -TimeoutSeconds 60
+            }
+            finally { if (-not $r) { $null = Wait-BenchProcess $receiver -TimeoutSeconds 0.1 } }
+            if (-not $sender -or $sender.ExitCode -ne 0) { Add-Failure $outcome "the sender failed: $(if ($sender) { Get-ProblemText $sender } else { 'not started' })" }
+            elseif ($r.ExitCode -ne 0 -or -not $r.Result) { Add-Failure $outcome "the receiving pwsh did not complete: $(Get-ProblemText $r)" }
+            elseif ([int]$r.Result.count -ne $MemoryCount) { Add-Failure $outcome "received $(Format-Number $r.Result.count) of $(Format-Number $MemoryCount) messages" }
+        }
+        else {
+            $checker = Start-Checker -Topic $topic -Count $MemoryCount
+            $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Name 'pwsh-memory-publish' -Arguments @(
+                    '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', $id, '-Topic', $topic, '-QoS', '1', '-File', $script:Files.MemoryLines, '-Memory')) -TimeoutSeconds $timeout
+            $got = Complete-Checker $checker -TimeoutSeconds 60
+            if ($r.ExitCode -ne 0 -or -not $r.Result) { Add-Failure $outcome "the publishing pwsh did not complete: $(Get-ProblemText $r)" }
+            elseif ($got -ne $MemoryCount) { Add-Failure $outcome "the subscriber got $(Format-Number $got) of $(Format-Number $MemoryCount) messages" }
+        }
+    }
+    catch { Add-Failure $outcome $_.Exception.Message }
+    if ($outcome.Failures.Count -eq 0) {
+        $b = $r.Result.before; $a = $r.Result.after
+        $outcome.Values.StartMB = [double]$b.WorkingSetMB
+        $outcome.Values.EndMB = [double]$a.WorkingSetMB
+        $outcome.Values.GrowthMB = [double]$a.WorkingSetMB - [double]$b.WorkingSetMB
+        $outcome.Details.Add(('working set {0} -> {1} MB, peak {2} MB; live managed heap {3} -> {4} MB; memory the GC keeps committed {5} -> {6} MB' -f
+                (Format-Number $b.WorkingSetMB 'N1'), (Format-Number $a.WorkingSetMB 'N1'), (Format-Number $a.PeakMB 'N1'), (Format-Number $b.HeapMB 'N1'),
+                (Format-Number $a.HeapMB 'N1'), (Format-Number $b.CommittedMB 'N1'), (Format-Number $a.CommittedMB 'N1')))
+        Write-Host "  $($outcome.Details[-1])"
+    }
+    $outcome
+}
+
+#endregion
+
+#region Report
+
+function Get-LoadAverage {
+    # The 1-minute load average: how busy the machine was besides the benchmark (the benchmark itself adds ~1-2).
+    $text = Get-Content /proc/loadavg -ErrorAction SilentlyContinue
+    if ($text) { ($text -split ' ')[0] } else { '?' }
+}
+
+function Test-Busy([string] $AtStart, [string] $AtEnd) {
+    # Busy: load before the benchmark started, or more at the end than the benchmark's own one or two processes.
+    $start = 0.0; $end = 0.0
+    if (-not [double]::TryParse($AtStart, 'Float', $Invariant, [ref] $start) -or -not [double]::TryParse($AtEnd, 'Float', $Invariant, [ref] $end)) { return $false }
+    $start -gt 0.5 -or $end -gt 3
+}
+
+function Get-MachineHeader {
+    $cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Where-Object { $_ -match '^model name\s*:' } | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+    $memKb = (Get-Content /proc/meminfo -ErrorAction SilentlyContinue | Where-Object { $_ -match '^MemTotal:' }) -replace '\D', ''
+    $os = (Get-Content /etc/os-release -ErrorAction SilentlyContinue | Where-Object { $_ -match '^PRETTY_NAME=' }) -replace '^PRETTY_NAME="?|"$', ''
+    $mosquitto = ((& (Get-CommandPath 'mosquitto') -h 2>&1) | Select-Object -First 1) -replace '^mosquitto version\s*', ''
+    $mqttnet = Get-ChildItem -LiteralPath $script:Module -Filter 'MQTTnet.dll' -File -Recurse | Select-Object -First 1
+    $mqttnetVersion = if ($mqttnet) { [System.Diagnostics.FileVersionInfo]::GetVersionInfo($mqttnet.FullName).ProductVersion -replace '\+.*$', '' } else { '?' }
+    $moduleVersion = (Import-PowerShellDataFile (Join-Path $script:Module 'SangoPS.psd1')).ModuleVersion
+    $dll = Join-Path $script:Module 'SangoPS.dll'
+    $dllVersion = if (Test-Path $dll) { [System.Diagnostics.FileVersionInfo]::GetVersionInfo($dll).ProductVersion } else { '?' }
+    if ($dllVersion -match '^(.*\+[0-9a-f]{10})[0-9a-f]{30}$') { $dllVersion = $Matches[1] }
+    # Read-only git queries (no index refresh or lock): which source the module was most likely built from.
+    $source = ''
+    if (Get-Command git -CommandType Application -ErrorAction SilentlyContinue) {
+        $commit = & git -C $Root --no-optional-locks rev-parse --short HEAD 2>$null
+        if ($LASTEXITCODE -eq 0 -and $commit) {
+            $dirty = @(& git -C $Root --no-optional-locks status --porcelain -- src 2>$null).Count
+            $source = "; repository at commit $commit$(if ($dirty) { ", $dirty uncommitted file(s) in src/" })"
+        }
+    }
+    $loadNow = Get-LoadAverage
+    @(
+        "- Date: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', $Invariant)) UTC$(if ($Quick) { ' (-Quick: one run per case, small counts; not a measurement)' })"
+        "- Machine: $(& nproc) cores (nproc), $cpu, $(Format-Number ([double]$memKb / 1MB) 'N1') GiB memory"
+        "- OS: $os, kernel $(& uname -r)"
+        "- PowerShell $($PSVersionTable.PSVersion) on $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); SangoPS $moduleVersion (SangoPS.dll $dllVersion) with MQTTnet $mqttnetVersion; module from $script:Module$source"
+        "- Load average (1 min) at the start: $script:LoadAtStart, at the end: $loadNow$(if (Test-Busy $script:LoadAtStart $loadNow) { ' — other work was running: the figures are noisier than on an idle machine' })"
+        "- Broker: mosquitto $mosquitto on loopback (max_queued_messages 0, max_inflight_messages 0, other settings default)"
+        "- Runs per case: $Runs, median reported; counts: publish $(Format-Number $PublishCount), latency $(Format-Number $LatencyCount) at $(Format-Number $LatencyRate)/s, burst $(Format-Number $BurstCount), memory $(Format-Number $MemoryCount)"
+    )
+}
+
+function Format-Met([bool] $Met, $Outcome) {
+    # A failed correctness check outranks any target: the numbers of that case are then not to be trusted.
+    if ($Outcome.Failures.Count -gt 0) { return "FAILED: $($Outcome.Failures -join '; ')" }
+    if ($Met) { 'yes' } else { 'no' }
+}
+
+function Get-Ratio([double] $A, [double] $B) { if ($B -gt 0 -and -not [double]::IsNaN($A)) { $A / $B } else { [double]::NaN } }
+
+function Format-Ratio([double] $Value) { if ([double]::IsNaN($Value)) { '?' } else { (Format-Number $Value 'N2') + '×' } }
+
+function Format-Value([double] $Value, [string] $Format = 'N0') { if ([double]::IsNaN($Value)) { '?' } else { Format-Number $Value $Format } }
+
+function New-Report($Outcomes) {
+    $rows = [System.Collections.Generic.List[string]]::new()
+    $rows.Add('| Case | SangoPS | mosquitto_pub | raw MQTTnet | Ratio | Target | Met? |')
+    $rows.Add('|---|---:|---:|---:|---|---|---|')
+    foreach ($qos in 0, 1) {
+        $o = $Outcomes["publish-qos$qos"]
+        $s = $o.Values.SangoPS; $m = $o.Values.mosquitto_pub; $raw = $o.Values.'raw MQTTnet'
+        $target = if ($qos -eq 1) { $Targets.PublishQos1Ratio } else { $Targets.PublishQos0Ratio }
+        $ratio = Get-Ratio $s $m
+        $rows.Add(('| Publish QoS {0}, {1} lines (msg/s) | {2} | {3} | {4} | {5} mosquitto_pub; {6} raw MQTTnet | ≥ {7}× mosquitto_pub -l | {8} |' -f $qos,
+                (Format-Number $PublishCount), (Format-Value $s), (Format-Value $m), (Format-Value $raw),
+                (Format-Ratio $ratio), (Format-Ratio (Get-Ratio $s $raw)), (Format-Number $target 'N1'), (Format-Met ($ratio -ge $target) $o)))
+    }
+    $o = $Outcomes['scheduled-task']
+    $over = $o.Values.SangoPS - $o.Values.'bare pwsh'
+    $rows.Add(('| Scheduled task: pwsh + import + connect + 1 message (ms wall) | {0} | {1} | — | +{2} ms over bare pwsh ({3} ms) | ≤ {4} ms over bare pwsh | {5} |' -f
+            (Format-Value $o.Values.SangoPS), (Format-Value $o.Values.mosquitto_pub 'N1'), (Format-Value $over), (Format-Value $o.Values.'bare pwsh'),
+            $Targets.ScheduledTaskMs, (Format-Met ($over -le $Targets.ScheduledTaskMs) $o)))
+    $rows.Add(('| Import-Module SangoPS alone (ms, Measure-Command) | {0} | — | — | {1}% of the overhead above | — | — |' -f
+            (Format-Value $o.Values.'Import-Module' 'N1'), (Format-Value (100 * (Get-Ratio $o.Values.'Import-Module' $over)))))
+    $o = $Outcomes['receive-latency']
+    foreach ($p in 'p50', 'p99') {
+        $s = $o.Values["SangoPS $p"]
+        $target = if ($p -eq 'p99') { "< $($Targets.ReceiveP99Ms) ms" } else { '—' }
+        $met = if ($p -eq 'p99') { Format-Met ($s -lt $Targets.ReceiveP99Ms) $o } elseif ($o.Failures.Count) { Format-Met $false $o } else { '—' }
+        $rows.Add(('| Receive latency {0} at {1} msg/s (ms) | {2} | {3} (mosquitto_sub) | {4} | +{5} ms over mosquitto_sub | {6} | {7} |' -f $p, (Format-Number $LatencyRate),
+                (Format-Value $s 'N3'), (Format-Value $o.Values["mosquitto_sub $p"] 'N3'), (Format-Value $o.Values["raw MQTTnet $p"] 'N3'),
+                (Format-Value ($s - $o.Values["mosquitto_sub $p"]) 'N3'), $target, $met))
+    }
+    $o = $Outcomes['receive-rate']
+    $rows.Add(('| Receive rate, pre-published burst of {0} QoS 1 (msg/s into the pipeline) | {1} | — | {2} | {3} raw MQTTnet | — | {4} |' -f (Format-Number $BurstCount),
+            (Format-Value $o.Values.SangoPS), (Format-Value $o.Values.'raw MQTTnet'), (Format-Ratio (Get-Ratio $o.Values.SangoPS $o.Values.'raw MQTTnet')),
+            $(if ($o.Failures.Count) { Format-Met $false $o } else { '—' })))
+    foreach ($direction in 'receive', 'publish') {
+        $o = $Outcomes["memory-$direction"]
+        $text = if ($o.Failures.Count -eq 0) { '{0} → {1} (+{2})' -f (Format-Value $o.Values.StartMB 'N1'), (Format-Value $o.Values.EndMB 'N1'), (Format-Value $o.Values.GrowthMB 'N1') } else { '?' }
+        $grew = if ($o.Failures.Count -eq 0) { $o.Values.GrowthMB } else { [double]::NaN }
+        $rows.Add(('| Memory over a {0}-message {1} (working set MB, start → end) | {2} | — | — | — | growth < {3} MB | {4} |' -f (Format-Number $MemoryCount), $direction,
+                $text, $Targets.MemoryGrowthMB, (Format-Met ($grew -lt $Targets.MemoryGrowthMB) $o)))
+    }
+    $rows.Add('| Batching economy | n/a (no batching in this version) | — | — | — | — | — |')
+
+    $text = [System.Collections.Generic.List[string]]::new()
+    $text.Add('# SangoPS benchmarks')
+    $text.Add('')
+    $text.Add('Generated by `build/bench.ps1` (`dotnet pwsh ./build.ps1 bench`). One machine, one run; each case timed several times, median reported; every ratio is of medians from the same run.')
+    $text.Add('')
+    foreach ($line in (Get-MachineHeader)) { $text.Add($line) }
+    $text.Add('')
+    foreach ($row in $rows) { $text.Add($row) }
+    $text.Add('')
+    $text.Add('## Per-run values')
+    $text.Add('')
+    foreach ($key in $Outcomes.Keys) {
+        foreach ($d in $Outcomes[$key].Details) { $text.Add("- ${key}: $d") }
+    }
+    $text.Add('')
+    $text.Add('## How each case is measured')
+    $text.Add('')
+    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
+    $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Topic t -Payload x; Disconnect-Sango"` vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
+    $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic.")
+    $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')
+    $text.Add('- Memory: the child pwsh''s `WorkingSet64` after a full GC, before and after the run (connected and imported before the start); the receive is fed by the raw MQTTnet publisher at QoS 1, the publish is `Get-Content | Publish-SangoMessage -QoS 1` with a checking subscriber.')
+    $text.Add('')
+    $text.Add($KeepMarker)
+    $text
+}
+
+#endregion
+
+#region Main
+
+if (-not $ModulePath) { throw 'Usage: build/bench.ps1 -ModulePath <built module folder, e.g. out/SangoPS> [-Quick] [-OutFile <markdown file>]' }
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath -ErrorAction Stop).ProviderPath
+if (-not (Test-Path -LiteralPath (Join-Path $ModulePath 'SangoPS.psd1'))) { throw "No SangoPS.psd1 in '$ModulePath': build the module first (./build.ps1 build)." }
+$script:Module = $ModulePath
+if (-not $OutFile -and -not $Quick) { $OutFile = Join-Path $Root 'docs/benchmarks.md' }
+if ($IsWindows) { throw 'The benchmark runs on Linux or macOS (it uses /bin/sh, nproc and /proc).' }
+foreach ($tool in 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'dotnet') { $null = Get-CommandPath $tool }
+
+$script:LoadAtStart = Get-LoadAverage
+$script:State.Work = Join-Path ([System.IO.Path]::GetTempPath()) ('sango-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = New-Item -ItemType Directory -Path $script:State.Work
+$exitCode = 0
+$finished = $false   # stays false when Ctrl+C stops the script: the finally block then exits 130
+try {
+    Start-Watchdog
+    Write-Host 'Building bench/RawMqttnetPublisher'
+    $rawOut = Join-Path $script:State.Work 'raw'
+    $build = & dotnet build (Join-Path $Root 'bench/RawMqttnetPublisher/RawMqttnetPublisher.csproj') -c Release -o $rawOut --nologo -v quiet 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "Building the baseline tool failed:`n$($build -join "`n")" }
+    $apphost = Join-Path $rawOut 'RawMqttnetPublisher'
+    $script:Raw = if (Test-Path -LiteralPath $apphost) { @{ FilePath = $apphost; Prefix = @() } }
+    else { @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $rawOut 'RawMqttnetPublisher.dll')) } }
+
+    # Inputs: short telemetry-like lines, one message each.
+    $script:Files = @{
+        PublishLines = New-WorkFile 'publish-lines.txt'
+        BurstLines   = New-WorkFile 'burst-lines.txt'
+        MemoryLines  = New-WorkFile 'memory-lines.txt'
+        PublishChild = New-WorkFile 'publish-child.ps1'
+        ReceiveChild = New-WorkFile 'receive-child.ps1'
+    }
+    $line = { param($i) 'host=web{0} seq={1:D6} cpu=12.5 mem=40.1' -f ($i % 8), $i }
+    [System.IO.File]::WriteAllLines($script:Files.PublishLines, [string[]](1..$PublishCount | ForEach-Object { & $line $_ }))
+    [System.IO.File]::WriteAllLines($script:Files.BurstLines, [string[]](1..$BurstCount | ForEach-Object { & $line $_ }))
+    [System.IO.File]::WriteAllLines($script:Files.MemoryLines, [string[]](1..$MemoryCount | ForEach-Object { & $line $_ }))
+    [System.IO.File]::WriteAllText($script:Files.PublishChild, $PublishChild)
+    [System.IO.File]::WriteAllText($script:Files.ReceiveChild, $ReceiveChild)
+
+    Start-BenchBroker
+    Write-Host "mosquitto on 127.0.0.1:$($script:State.Port); module $script:Module; $Runs run(s) per case"
+
+    $outcomes = [ordered]@{}
+    Write-Host "`n== Publish throughput, $(Format-Number $PublishCount) lines =="
+    $outcomes['publish-qos0'] = Measure-Publish -QoS 0
+    $outcomes['publish-qos1'] = Measure-Publish -QoS 1
+    Write-Host "`n== Scheduled-task cost =="
+    $outcomes['scheduled-task'] = Measure-ScheduledTask
+    Write-Host "`n== Receive latency, $(Format-Number $LatencyCount) messages at $LatencyRate/s =="
+    $outcomes['receive-latency'] = Measure-ReceiveLatency
+    Write-Host "`n== Receive rate, burst of $(Format-Number $BurstCount) =="
+    $outcomes['receive-rate'] = Measure-ReceiveRate
+    Write-Host "`n== Memory, $(Format-Number $MemoryCount) messages =="
+    $outcomes['memory-receive'] = Measure-Memory -Direction receive
+    $outcomes['memory-publish'] = Measure-Memory -Direction publish
+    Write-Host "`n== Batching economy: n/a (no batching in this version) =="
+
+    $report = New-Report $outcomes
+    Write-Host ''
+    foreach ($l in $report) { if ($l -ne $KeepMarker) { Write-Host $l } }
+    if ($OutFile) {
+        $kept = @()
+        if (Test-Path -LiteralPath $OutFile) {
+            $old = [System.IO.File]::ReadAllLines($OutFile)
+            $at = [array]::IndexOf($old, $KeepMarker)
+            if ($at -ge 0 -and $at + 1 -lt $old.Count) { $kept = $old[($at + 1)..($old.Count - 1)] }
+        }
+        $dir = Split-Path -Parent ([System.IO.Path]::GetFullPath($OutFile))
+        if (-not (Test-Path $dir)) { $null = New-Item -ItemType Directory -Path $dir }
+        [System.IO.File]::WriteAllLines([System.IO.Path]::GetFullPath($OutFile), [string[]](@($report) + @($kept)), [System.Text.UTF8Encoding]::new($false))
+        Write-Host "`nWrote $OutFile"
+    }
+    if ($script:State.Failures.Count -gt 0) {
+        Write-Host "`n$($script:State.Failures.Count) run(s) FAILED their correctness check:"
+        foreach ($f in $script:State.Failures) { Write-Host "  $f" }
+        $exitCode = 1
+    }
+    $finished = $true
+}
+catch {
+    Write-Host "ERROR: the benchmark stopped: $($_.Exception.Message)`n$($_.ScriptStackTrace)"
+    $exitCode = 1
+    $finished = $true
+}
+finally {
+    foreach ($p in @($script:State.Processes)) {
+        try { if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(5000) } } catch { Write-Verbose "cleanup: $_" }
+    }
+    $script:State.Processes.Clear()
+    if ($script:State.Watchdog -and -not $script:State.Watchdog.HasExited) {
+        try { $script:State.Watchdog.Kill(); $null = $script:State.Watchdog.WaitForExit(2000) } catch { Write-Verbose "cleanup: $_" }
+    }
+    Remove-Item -LiteralPath $script:State.Work -Recurse -Force -ErrorAction SilentlyContinue
+    if (-not $finished) {
+        [Console]::Out.WriteLine('Interrupted: every process the benchmark started was stopped.')
+        exit 130
+    }
+}
+exit $exitCode
+
+#endregion

@@ -1,0 +1,83 @@
+#Requires -Version 7.4
+# Smoke test of the benchmark (Pester 6): build/bench.ps1 -Quick runs end to end against the built module, so the
+# benchmark cannot rot. It asserts that every case ran and passed its correctness check (every message arrived);
+# it times nothing and asserts no performance figure. The module comes from $env:SANGOPS_MODULE (build.ps1 test).
+
+BeforeDiscovery {
+    $script:caseRows = @(
+        @{ Row = 'Publish QoS 0' }
+        @{ Row = 'Publish QoS 1' }
+        @{ Row = 'Scheduled task' }
+        @{ Row = 'Import-Module SangoPS' }
+        @{ Row = 'Receive latency p50' }
+        @{ Row = 'Receive latency p99' }
+        @{ Row = 'Receive rate' }
+        @{ Row = 'Memory over a 5,000-message receive' }
+        @{ Row = 'Memory over a 5,000-message publish' }
+        @{ Row = 'Batching economy' }
+    )
+}
+
+BeforeAll {
+    $module = if ($env:SANGOPS_MODULE) { $env:SANGOPS_MODULE } else { Join-Path $PSScriptRoot '../out/SangoPS' }
+    if (-not (Test-Path (Join-Path $module 'SangoPS.psd1'))) { throw "The module is not built at ${module}: run ./build.ps1 build first." }
+    $bench = Join-Path $PSScriptRoot '../build/bench.ps1'
+
+    # The same PowerShell that runs the tests, in a child process (the benchmark starts and kills processes).
+    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    $psi = if (Test-Path -LiteralPath $exe) { [System.Diagnostics.ProcessStartInfo]::new($exe) }
+    else { $p = [System.Diagnostics.ProcessStartInfo]::new('dotnet'); $p.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')); $p }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-File', $bench, '-ModulePath', $module, '-Quick') { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $readOut = $process.StandardOutput.ReadToEndAsync()
+    $readErr = $process.StandardError.ReadToEndAsync()
+    # A bound, not a measurement: -Quick normally ends in well under a minute.
+    $script:timedOut = -not $process.WaitForExit(240000)
+    if ($script:timedOut) {
+        $process.Kill($true)
+        $null = $process.WaitForExit(10000)
+    }
+    $null = [System.Threading.Tasks.Task]::WaitAll(@($readOut, $readErr), 10000)
+    $script:exitCode = if ($timedOut) { $null } else { $process.ExitCode }
+    $script:output = if ($readOut.IsCompleted) { $readOut.Result } else { '' }
+    $script:errors = if ($readErr.IsCompleted) { $readErr.Result } else { '' }
+    $script:tableRows = @($output -split "\r?\n" | Where-Object { $_ -match '^\| ' })
+    $script:because = "the benchmark printed:`n$output`n$errors"
+}
+
+Describe 'build/bench.ps1 -Quick' {
+    It 'finishes and exits 0' {
+        $timedOut | Should -BeFalse -Because $because
+        $exitCode | Should -Be 0 -Because $because
+    }
+
+    It 'names the machine, the versions and the date' {
+        $output | Should -Match '(?m)^- Machine: \d+ cores'
+        $output | Should -Match '(?m)^- PowerShell \d+\.\d+'
+        $output | Should -Match '(?m)^- Broker: mosquitto \d'
+        $output | Should -Match '(?m)^- Date: \d{4}-\d{2}-\d{2}'
+    }
+
+    It 'prints the table header' {
+        $tableRows | Should -Contain '| Case | SangoPS | mosquitto_pub | raw MQTTnet | Ratio | Target | Met? |'
+    }
+
+    It 'prints the row "<Row>" with a value in the SangoPS column' -ForEach $caseRows {
+        $row = @($tableRows | Where-Object { $_.StartsWith("| $Row") })
+        $row.Count | Should -Be 1 -Because $because
+        $sango = ($row[0] -split '\|')[2].Trim()
+        $sango | Should -Not -BeNullOrEmpty
+        $sango | Should -Not -Match '^\?' -Because 'every case must have produced a value'
+    }
+
+    It 'reports no FAILED run' {
+        $output | Should -Not -MatchExactly 'FAILED' -Because $because
+    }
+
+    It 'writes no file in -Quick mode' {
+        $output | Should -Not -Match '(?m)^Wrote '
+    }
+}
