@@ -23,8 +23,11 @@ namespace SangoPS.Publishing;
 /// </summary>
 internal sealed class PublishPipeline : IDisposable
 {
-    /// <summary>QoS 0 has no acknowledgement; this only bounds how many sends may be queued inside MQTTnet.</summary>
-    private const int AtMostOnceWindow = 256;
+    /// <summary>
+    /// QoS 0 has no acknowledgement, so there is nothing to overlap: one send at a time, which usually completes
+    /// at once, keeps MQTTnet's send lock free of waiters. Measured: 1 reaches twice the rate of 256.
+    /// </summary>
+    private const int AtMostOnceWindow = 1;
 
     /// <summary>An upper bound on the QoS 1/2 window even when a broker advertises 65,535.</summary>
     private const int AtLeastOnceWindowCap = 256;
