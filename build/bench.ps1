@@ -661,6 +661,15 @@ function Get-LoadAverage {
     if ($text) { ($text -split ' ')[0] } else { '?' }
 }
 
+function Get-RepositoryState {
+    # Read-only git queries (no index refresh, no lock): the repository's commit and whether src/ has edits.
+    if (-not (Get-Command git -CommandType Application -ErrorAction SilentlyContinue)) { return 'repository state unknown (no git)' }
+    $commit = & git -C $Root --no-optional-locks rev-parse --short HEAD 2>$null
+    if ($LASTEXITCODE -ne 0 -or -not $commit) { return 'repository state unknown (not a git checkout)' }
+    $dirty = @(& git -C $Root --no-optional-locks status --porcelain -- src 2>$null).Count
+    "repository at commit $commit$(if ($dirty) { " with $dirty uncommitted file(s) in src/" } else { ', src/ clean' }) when the run started"
+}
+
 function Test-Busy([string] $AtStart, [string] $AtEnd) {
     # Busy: load before the benchmark started, or more at the end than the benchmark's own one or two processes.
     $start = 0.0; $end = 0.0
@@ -676,27 +685,21 @@ function Get-MachineHeader {
     $mqttnet = Get-ChildItem -LiteralPath $script:Module -Filter 'MQTTnet.dll' -File -Recurse | Select-Object -First 1
     $mqttnetVersion = if ($mqttnet) { [System.Diagnostics.FileVersionInfo]::GetVersionInfo($mqttnet.FullName).ProductVersion -replace '\+.*$', '' } else { '?' }
     $moduleVersion = (Import-PowerShellDataFile (Join-Path $script:Module 'SangoPS.psd1')).ModuleVersion
+    # The module's source: the commit the SDK stamps into SangoPS.dll's informational version (build.ps1 in a git
+    # checkout), and the repository's state when the run started (Get-RepositoryState).
     $dll = Join-Path $script:Module 'SangoPS.dll'
     $dllVersion = if (Test-Path $dll) { [System.Diagnostics.FileVersionInfo]::GetVersionInfo($dll).ProductVersion } else { '?' }
-    if ($dllVersion -match '^(.*\+[0-9a-f]{10})[0-9a-f]{30}$') { $dllVersion = $Matches[1] }
-    # Read-only git queries (no index refresh or lock): which source the module was most likely built from.
-    $source = ''
-    if (Get-Command git -CommandType Application -ErrorAction SilentlyContinue) {
-        $commit = & git -C $Root --no-optional-locks rev-parse --short HEAD 2>$null
-        if ($LASTEXITCODE -eq 0 -and $commit) {
-            $dirty = @(& git -C $Root --no-optional-locks status --porcelain -- src 2>$null).Count
-            $source = "; repository at commit $commit$(if ($dirty) { ", $dirty uncommitted file(s) in src/" })"
-        }
-    }
+    $built = if ($dllVersion -match '\+([0-9a-f]{7,40})$') { "built from commit $($Matches[1].Substring(0, 7))" } else { 'no source commit recorded in SangoPS.dll' }
+    $source = "$built; $($script:RepositoryAtStart)"
     $loadNow = Get-LoadAverage
     @(
         "- Date: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', $Invariant)) UTC$(if ($Quick) { ' (-Quick: one run per case, small counts; not a measurement)' })"
         "- Machine: $(& nproc) cores (nproc), $cpu, $(Format-Number ([double]$memKb / 1MB) 'N1') GiB memory"
         "- OS: $os, kernel $(& uname -r)"
-        "- PowerShell $($PSVersionTable.PSVersion) on $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); SangoPS $moduleVersion (SangoPS.dll $dllVersion) with MQTTnet $mqttnetVersion; module from $script:Module$source"
+        "- PowerShell $($PSVersionTable.PSVersion) on $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); SangoPS $moduleVersion with MQTTnet $mqttnetVersion; module from $script:Module ($source)"
         "- Load average (1 min) at the start: $script:LoadAtStart, at the end: $loadNow$(if (Test-Busy $script:LoadAtStart $loadNow) { ' — other work was running: the figures are noisier than on an idle machine' })"
         "- Broker: mosquitto $mosquitto on loopback (max_queued_messages 0, max_inflight_messages 0, other settings default)"
-        "- Runs per case: $Runs, median reported; counts: publish $(Format-Number $PublishCount), latency $(Format-Number $LatencyCount) at $(Format-Number $LatencyRate)/s, burst $(Format-Number $BurstCount), memory $(Format-Number $MemoryCount)"
+        "- Runs per case: $Runs, median reported (memory: one run each); counts: publish $(Format-Number $PublishCount), latency $(Format-Number $LatencyCount) at $(Format-Number $LatencyRate)/s, burst $(Format-Number $BurstCount), memory $(Format-Number $MemoryCount)"
     )
 }
 
@@ -794,6 +797,7 @@ if ($IsWindows) { throw 'The benchmark runs on Linux or macOS (it uses /bin/sh, 
 foreach ($tool in 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'dotnet') { $null = Get-CommandPath $tool }
 
 $script:LoadAtStart = Get-LoadAverage
+$script:RepositoryAtStart = Get-RepositoryState
 $script:State.Work = Join-Path ([System.IO.Path]::GetTempPath()) ('sango-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = New-Item -ItemType Directory -Path $script:State.Work
 $exitCode = 0
@@ -802,8 +806,9 @@ try {
     Start-Watchdog
     Write-Host 'Building bench/RawMqttnetPublisher'
     $rawOut = Join-Path $script:State.Work 'raw'
-    $build = & dotnet build (Join-Path $Root 'bench/RawMqttnetPublisher/RawMqttnetPublisher.csproj') -c Release -o $rawOut --nologo -v quiet 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "Building the baseline tool failed:`n$($build -join "`n")" }
+    $build = Invoke-BenchProcess -FilePath (Get-CommandPath 'dotnet') -Name 'dotnet-build' -TimeoutSeconds 600 -ArgumentList @(
+        'build', (Join-Path $Root 'bench/RawMqttnetPublisher/RawMqttnetPublisher.csproj'), '-c', 'Release', '-o', $rawOut, '--nologo', '-v', 'quiet')
+    if ($build.ExitCode -ne 0) { throw "Building the baseline tool failed ($(Get-ProblemText $build)):`n$($build.Out)" }
     $apphost = Join-Path $rawOut 'RawMqttnetPublisher'
     $script:Raw = if (Test-Path -LiteralPath $apphost) { @{ FilePath = $apphost; Prefix = @() } }
     else { @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $rawOut 'RawMqttnetPublisher.dll')) } }

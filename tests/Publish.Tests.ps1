@@ -165,6 +165,20 @@ Describe 'Publish-SangoMessage' {
         $session.IsConnected | Should -BeTrue
     }
 
+    It 'finishes when the queue fills while connected: the pipeline waits for room instead of hanging or dropping' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -MaxQueuedMessages 10 -Name 'small-queue'
+        try {
+            $topic = New-UniqueTopic
+            $sub = Start-Sub $topic
+            1..2000 | ForEach-Object { "m$_" } | Publish-SangoMessage -Session $s -Topic $topic -ErrorVariable errs
+            $errs.Count | Should -Be 0
+            $s.MessagesPublished | Should -Be 2000
+            $s.QueuedMessages | Should -Be 0
+            (Wait-MosquittoSubCount $sub -Count 2000 -TimeoutSeconds 30).Count | Should -Be 2000
+        }
+        finally { Disconnect-Sango $s }
+    }
+
     It 'counts published messages on the session' {
         $before = $session.MessagesPublished
         1..25 | ForEach-Object { "n$_" } | Publish-SangoMessage -Topic (New-UniqueTopic)

@@ -1,10 +1,11 @@
 // Baselines for build/bench.ps1. Every mode prints one line "RESULT {json}" on success and exits 0; anything
 // else (usage, connection failure, timeout, short count) exits non-zero with the reason on stderr.
 //
-//   publish <host> <port> <topic> <qos> <file> [clientId] [window]
+//   publish <host> <port> <topic> <qos> <file> [clientId] [window] [repeat]
 //       Reads the file's lines, connects (MQTT 5), then awaits each PublishAsync one at a time (window 1, the
 //       default), or keeps up to window publishes in flight (sending the next as soon as the oldest completes).
-//       Times only the publish loop: {"elapsedMs":..,"sent":..}.
+//       Times only the publish loop: {"elapsedMs":..,"sent":..,"runsMs":[..]}; with repeat > 1 the loop runs
+//       again on the same connection (warm code) and elapsedMs stays the first, cold, run.
 //   receive <host> <port> <topic> <qos> <count> <latency|rate> <clientId> <timeoutSeconds> [goFile]
 //       Subscribes, then prints "READY" (the subscription is active at the broker). latency: each payload is a
 //       send stamp (Unix microseconds) and the milliseconds since it are recorded -> {"count":..,"p50Ms":..,"p99Ms":..}.
@@ -49,7 +50,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: publish <host> <port> <topic> <qos> <file> [clientId] [window]");
+        Console.Error.WriteLine("usage: publish <host> <port> <topic> <qos> <file> [clientId] [window] [repeat]");
         Console.Error.WriteLine("       receive <host> <port> <topic> <qos> <count> <latency|rate> <clientId> <timeoutSeconds> [goFile]");
         Console.Error.WriteLine("       pace <count> <perSecond> <startDelayMs> <program> [args...]");
         return 2;
@@ -73,40 +74,46 @@ internal static class Program
         var (host, port, topic, qos, file) = (args[1], int.Parse(args[2], Invariant), args[3], int.Parse(args[4], Invariant), args[5]);
         var clientId = args.Length > 6 ? args[6] : "raw-pub-" + Environment.ProcessId.ToString(Invariant);
         var window = args.Length > 7 ? int.Parse(args[7], Invariant) : 1;
+        var repeat = args.Length > 8 ? int.Parse(args[8], Invariant) : 1;
         var lines = await File.ReadAllLinesAsync(file).ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         using var client = await ConnectAsync(host, port, clientId, deadline.Token).ConfigureAwait(false);
 
         var level = (MqttQualityOfServiceLevel)qos;
         var pending = new Queue<Task<MqttClientPublishResult>>(window);
-        var watch = Stopwatch.StartNew();
-        foreach (var line in lines)
+        var runs = new List<double>();
+        for (var run = 0; run < repeat; run++)
         {
-            var message = new MqttApplicationMessage
+            var watch = Stopwatch.StartNew();
+            foreach (var line in lines)
             {
-                Topic = topic,
-                PayloadSegment = Encoding.UTF8.GetBytes(line),
-                QualityOfServiceLevel = level,
-            };
-            if (pending.Count >= window)
+                var message = new MqttApplicationMessage
+                {
+                    Topic = topic,
+                    PayloadSegment = Encoding.UTF8.GetBytes(line),
+                    QualityOfServiceLevel = level,
+                };
+                if (pending.Count >= window)
+                {
+                    Check(await pending.Dequeue().ConfigureAwait(false));
+                }
+
+                pending.Enqueue(client.PublishAsync(message, deadline.Token));
+            }
+
+            while (pending.Count > 0)
             {
                 Check(await pending.Dequeue().ConfigureAwait(false));
             }
 
-            pending.Enqueue(client.PublishAsync(message, deadline.Token));
+            runs.Add(watch.Elapsed.TotalMilliseconds);
         }
-
-        while (pending.Count > 0)
-        {
-            Check(await pending.Dequeue().ConfigureAwait(false));
-        }
-
-        watch.Stop();
 
         // A ping round trip proves the broker has read every QoS 0 message before the socket closes (linger 0).
         await client.PingAsync(deadline.Token).ConfigureAwait(false);
         await client.DisconnectAsync(new MqttClientDisconnectOptions(), deadline.Token).ConfigureAwait(false);
-        Console.WriteLine(string.Create(Invariant, $"RESULT {{\"elapsedMs\":{watch.Elapsed.TotalMilliseconds:0.###},\"sent\":{lines.Length}}}"));
+        var all = string.Join(",", runs.Select(ms => ms.ToString("0.###", Invariant)));
+        Console.WriteLine(string.Create(Invariant, $"RESULT {{\"elapsedMs\":{runs[0]:0.###},\"sent\":{lines.Length * repeat},\"runsMs\":[{all}]}}"));
         return 0;
     }
 
