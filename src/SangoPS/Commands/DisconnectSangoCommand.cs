@@ -31,7 +31,8 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
 
             try
             {
-                var result = Await(session.DisconnectAsync(StopToken), session);
+                var remaining = DrainWithProgress(session);
+                var result = Await(session.DisconnectAsync(StopToken, remaining), session);
                 if (result.Lost > 0)
                 {
                     WriteError(SangoErrorRecords.Create(SangoErrorIds.MessagesNotDelivered, ErrorCategory.ConnectionError,
@@ -44,5 +45,38 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
                 SessionRegistry.Remove(session);
             }
         }
+    }
+
+    /// <summary>
+    /// Shows how the session's queue (including messages sent from a spool) empties before the connection
+    /// closes, for at most the session's timeout; returns what is left of that time for the final wait.
+    /// </summary>
+    private TimeSpan DrainWithProgress(SangoSession session)
+    {
+        var limit = TimeSpan.FromSeconds(session.TimeoutSeconds);
+        var total = session.QueuedMessages;
+        if (total == 0)
+        {
+            return limit;
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var progress = new ProgressRecord(3, "Disconnect-Sango", $"Sending the {total:N0} message(s) still queued in session '{session.Name}'");
+        while (session.QueuedMessages > 0 && watch.Elapsed < limit)
+        {
+            var left = session.QueuedMessages;
+            progress.PercentComplete = (int)(100L * Math.Max(0, total - left) / Math.Max(total, left));
+            progress.StatusDescription = $"{left:N0} left{(session.IsConnected ? string.Empty : " (waiting for the connection)")}";
+            WriteProgress(progress);
+            WriteLog(session);
+            if (StopToken.WaitHandle.WaitOne(100))
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        return limit > watch.Elapsed ? limit - watch.Elapsed : TimeSpan.Zero;
     }
 }

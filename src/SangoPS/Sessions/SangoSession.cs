@@ -400,7 +400,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
     /// Sends what is queued (waiting up to the timeout, also for a reconnect), spools QoS 1/2 messages that
     /// still could not be delivered (or counts them as lost without a spool), then closes the connection.
     /// </summary>
-    public async Task<SangoDisconnectResult> DisconnectAsync(CancellationToken cancellationToken)
+    public async Task<SangoDisconnectResult> DisconnectAsync(CancellationToken cancellationToken, TimeSpan? drainTimeout = null)
     {
         if (_disposed != 0)
         {
@@ -409,7 +409,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
 
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            timeout.CancelAfter(drainTimeout ?? TimeSpan.FromSeconds(_options.TimeoutSeconds));
             try
             {
                 await _publisher.WaitIdleAsync(timeout.Token).ConfigureAwait(false);
