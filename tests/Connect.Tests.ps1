@@ -88,6 +88,22 @@ Describe 'Connect-Sango' {
         $err.Exception.Message | Should -Not -Match 'AggregateException|   at '
     }
 
+    It 'reports a listener that never answers MQTT as ConnectTimeout after -TimeoutSeconds' {
+        # The kernel completes the TCP handshake for the listener's backlog, but nothing ever sends a CONNACK.
+        $silent = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+        $silent.Start()
+        try {
+            $port = $silent.LocalEndpoint.Port
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $err = { Connect-Sango "mqtt://127.0.0.1:$port" -TimeoutSeconds 1 } | Should -Throw -PassThru
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $err.FullyQualifiedErrorId | Should -BeLike 'ConnectTimeout,*'
+            $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err.Exception.Message | Should -Match "mqtt://127\.0\.0\.1:$port.*within 1 s"
+        }
+        finally { $silent.Stop() }
+    }
+
     It 'reports a name that does not resolve as ConnectFailed naming the host' {
         $err = { Connect-Sango 'mqtt://no-such-host.invalid:1883' -TimeoutSeconds 5 } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'ConnectFailed,*'

@@ -69,11 +69,12 @@ internal sealed class EndpointConnector
             var refused = result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion;
             return (null, Refusal(endpoint, result), refused);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            // MQTTnet may wrap the cancellation (MqttConnectingFailedException): our own deadline decides.
             client.Dispose();
             return (null, new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectTimeout, SangoErrorKind.OperationTimeout,
-                $"no MQTT connection within {_options.TimeoutSeconds} s (the broker did not answer; check the host, port and firewall)."), false);
+                $"no MQTT connection within {_options.TimeoutSeconds} s (the broker did not answer: {Innermost(exception).Message} Check the host, port and firewall)."), false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
