@@ -81,8 +81,6 @@ public sealed class SangoSessionOptions
     /// <summary>Write every MQTT packet sent and received to the debug stream (Connect-Sango -Debug).</summary>
     public bool LogPackets { get; init; }
 
-    internal bool HasPassword => _password is not null;
-
     public void SetPassword(ReadOnlySpan<char> password)
     {
         ClearPassword();
