@@ -51,6 +51,32 @@ Describe 'Connect-Sango over TLS' {
         (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'over wss'
     }
 
+    It 'tells the negotiated TLS version and cipher suite in -Verbose and on the session (<Scheme>, <Suite>)' -TestCases @(
+        @{ Scheme = 'mqtts'; Suite = 'TLS_CHACHA20_POLY1305_SHA256' }, @{ Scheme = 'wss'; Suite = 'TLS_CHACHA20_POLY1305_SHA256' },
+        @{ Scheme = 'mqtts'; Suite = 'TLS_AES_128_GCM_SHA256' }, @{ Scheme = 'wss'; Suite = 'TLS_AES_128_GCM_SHA256' }) {
+        # The broker accepts only this one suite, so the report must be what was really negotiated.
+        $b = Start-SangoTestBroker -Name "tls-$Suite" -Tls wildcard -Wss wildcard -Tls13CipherSuite $Suite
+        try {
+            $uri = if ($Scheme -eq 'wss') { $b.WssUri } else { $b.TlsUri }
+            $s = Connect-Sango $uri -Credential $cred -CaFile $ca -Verbose 4>&1 |
+                Tee-Object -Variable story | Where-Object { $_ -is [SangoPS.Sessions.SangoSession] }
+            $s.TlsProtocol | Should -Be 'Tls13'
+            $s.CipherSuite | Should -Be $Suite
+            ($story | Out-String) | Should -Match ([regex]::Escape("TLS with $uri`: Tls13, cipher suite $Suite."))
+            'after the handshake' | Publish-SangoMessage -Topic (New-UniqueTopic) -PassThru | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            Get-SangoSession | Disconnect-Sango
+            Stop-SangoTestBroker $b
+        }
+    }
+
+    It 'leaves TlsProtocol and CipherSuite empty for plain MQTT' {
+        $s = Connect-Sango $good.PlainUri -Credential $cred
+        $s.TlsProtocol | Should -BeNullOrEmpty
+        $s.CipherSuite | Should -BeNullOrEmpty
+    }
+
     It 'accepts the wildcard certificate for a name one label below it (-TlsServerName)' {
         $s = Connect-Sango $good.TlsUri -Credential $cred -CaFile $ca -TlsServerName 'a.sango.test' -Verbose 4>&1 |
             Tee-Object -Variable story | Where-Object { $_ -is [SangoPS.Sessions.SangoSession] }

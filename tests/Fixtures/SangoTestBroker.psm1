@@ -800,6 +800,9 @@ function Start-SangoTestBroker {
     .PARAMETER BridgeTo
         A broker object (with a plain listener) to bridge to: 'topic # both 1', try_private,
         cleansession, restart_timeout 1 1. Uses the target's 'bridge' user if it has one.
+    .PARAMETER Tls13CipherSuite
+        ciphers_tls1.3 for the TLS and secure WebSocket listeners: the one TLS 1.3 cipher suite they accept
+        (for example TLS_CHACHA20_POLY1305_SHA256).
     .PARAMETER ExtraConfig
         Extra mosquitto.conf lines, inserted after the global settings and before the listeners.
     .PARAMETER Pki
@@ -837,6 +840,7 @@ function Start-SangoTestBroker {
         [ValidateRange(0, 2147483647)][int]$MaxQueuedMessages,
         [switch]$SetTcpNoDelay,
         [object]$BridgeTo,
+        [string]$Tls13CipherSuite,
         [string[]]$ExtraConfig,
         [object]$Pki,
         [double]$Timeout = 10
@@ -979,6 +983,7 @@ function Start-SangoTestBroker {
             $s = $Pki.Servers[$Tls]
             $conf.AddRange([string[]]@('', "# MQTT over TLS ($Tls)", "listener $($ports.Tls) 127.0.0.1", 'protocol mqtt',
                     "certfile $($s.CertFile)", "keyfile $($s.KeyFile)"))
+            if ($Tls13CipherSuite) { $conf.Add("ciphers_tls1.3 $Tls13CipherSuite") }
         }
         if ($ports.MutualTls) {
             $s = $Pki.Servers[$MutualTlsCertificate]
@@ -993,6 +998,7 @@ function Start-SangoTestBroker {
             $s = $Pki.Servers[$Wss]
             $conf.AddRange([string[]]@('', "# MQTT over secure websockets ($Wss)", "listener $($ports.Wss) 127.0.0.1", 'protocol websockets',
                     "certfile $($s.CertFile)", "keyfile $($s.KeyFile)"))
+            if ($Tls13CipherSuite) { $conf.Add("ciphers_tls1.3 $Tls13CipherSuite") }
         }
         foreach ($line in $bridgeLines) { $conf.Add($line) }
         Set-Content -LiteralPath $configPath -Value $conf -Encoding utf8NoBOM

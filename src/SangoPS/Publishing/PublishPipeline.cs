@@ -45,6 +45,10 @@ internal sealed class PublishPipeline : IDisposable
     private readonly ConcurrentDictionary<PublishRequest, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
     private readonly Task _writer;
     private ConnectedClient? _lastConnection;
+
+    // The stream whose sends wait while the writer has more messages at hand; only the writer touches it.
+    private CoalescingWriteStream? _held;
+    private int _writerIdle;
     private long _streamSequence;
     private int _inFlightCount;
 
@@ -82,7 +86,19 @@ internal sealed class PublishPipeline : IDisposable
     public ValueTask EnqueueAsync(PublishRequest request, CancellationToken cancellationToken)
     {
         Stamp(request);
-        return _queue.Writer.TryWrite(request) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(request, cancellationToken);
+        if (_queue.Writer.TryWrite(request))
+        {
+            Wake();
+            return ValueTask.CompletedTask;
+        }
+
+        return EnqueueWhenRoomAsync(request, cancellationToken);
+    }
+
+    private async ValueTask EnqueueWhenRoomAsync(PublishRequest request, CancellationToken cancellationToken)
+    {
+        await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        Wake();
     }
 
     /// <summary>Puts requests ahead of everything queued (spooled messages of an earlier session).</summary>
@@ -192,11 +208,42 @@ internal sealed class PublishPipeline : IDisposable
         request.StreamSequence = Interlocked.Increment(ref _streamSequence);
     }
 
+    /// <summary>Wakes the writer if it waits for work; costs one interlocked operation when it is busy.</summary>
     private void Wake()
     {
-        if (_wake.CurrentCount == 0)
+        if (Interlocked.CompareExchange(ref _writerIdle, 0, 1) == 1)
         {
             _wake.Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits until a message is queued or put in the resend list. The idle flag is set before the last look at
+    /// the queue, so a producer either sees it (and releases the semaphore) or its message is seen here; a
+    /// release that comes after the look costs one extra turn of the loop.
+    /// </summary>
+    private async Task WaitForWorkAsync(CancellationToken token)
+    {
+        Interlocked.Exchange(ref _writerIdle, 1);
+        if (!TryPeekNext(out _))
+        {
+            await _wake.WaitAsync(token).ConfigureAwait(false);
+        }
+
+        Interlocked.Exchange(ref _writerIdle, 0);
+    }
+
+    /// <summary>
+    /// Sends what the writer has put on the wire since it started holding (see <see cref="CoalescingWriteStream.Hold"/>):
+    /// called before every wait, so nothing written waits for the writer's next message.
+    /// </summary>
+    private async Task ReleaseHeldAsync()
+    {
+        var held = _held;
+        _held = null;
+        if (held is not null)
+        {
+            await held.ReleaseAsync().ConfigureAwait(false);
         }
     }
 
@@ -211,17 +258,18 @@ internal sealed class PublishPipeline : IDisposable
             {
                 if (!TryPeekNext(out var next))
                 {
-                    var readable = _queue.Reader.WaitToReadAsync(token).AsTask();
-                    var woken = _wake.WaitAsync(token);
-                    if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == readable && !await readable.ConfigureAwait(false) && !HasResend)
-                    {
-                        return; // Completed: the session is closing.
-                    }
-
+                    await ReleaseHeldAsync().ConfigureAwait(false);
+                    await WaitForWorkAsync(token).ConfigureAwait(false);
                     continue;
                 }
 
-                var connection = await _host.WaitForConnectionAsync(token).ConfigureAwait(false);
+                var connecting = _host.WaitForConnectionAsync(token);
+                if (!connecting.IsCompleted)
+                {
+                    await ReleaseHeldAsync().ConfigureAwait(false);
+                }
+
+                var connection = await connecting.ConfigureAwait(false);
                 if (connection is null)
                 {
                     return;
@@ -229,6 +277,7 @@ internal sealed class PublishPipeline : IDisposable
 
                 if (!ReferenceEquals(connection, _lastConnection))
                 {
+                    await ReleaseHeldAsync().ConfigureAwait(false);
                     var previous = _lastConnection;
                     _lastConnection = connection;
                     if (previous is not null)
@@ -248,6 +297,7 @@ internal sealed class PublishPipeline : IDisposable
                 var window = next.IsAtLeastOnce ? Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap) : AtMostOnceWindow;
                 if (Volatile.Read(ref _inFlightCount) >= window)
                 {
+                    await ReleaseHeldAsync().ConfigureAwait(false);
                     await _slotFreed.WaitAsync(token).ConfigureAwait(false);
                     continue;
                 }
@@ -255,6 +305,12 @@ internal sealed class PublishPipeline : IDisposable
                 var request = TakeResend() ?? (_queue.Reader.TryRead(out var queued) ? queued : null);
                 if (request is not null)
                 {
+                    if (_held is null && connection.Stream is { } stream)
+                    {
+                        stream.Hold();
+                        _held = stream;
+                    }
+
                     Send(connection, request);
                 }
             }
@@ -262,6 +318,10 @@ internal sealed class PublishPipeline : IDisposable
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Session closing: Close() collects what is left.
+        }
+        finally
+        {
+            await ReleaseHeldAsync().ConfigureAwait(false);
         }
     }
 

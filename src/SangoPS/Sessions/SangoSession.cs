@@ -121,6 +121,12 @@ public sealed class SangoSession : IDisposable, IPublishHost
 
     public bool IsCertificateCheckSkipped => _options.SkipCertificateCheck;
 
+    /// <summary>The TLS version of the current connection (for example Tls13); empty for plain MQTT.</summary>
+    public string? TlsProtocol => _connection?.Tls?.Protocol;
+
+    /// <summary>The TLS cipher suite of the current connection (for example TLS_AES_256_GCM_SHA384).</summary>
+    public string? CipherSuite => _connection?.Tls?.CipherSuite;
+
     public SangoFailure? LastFailure { get; private set; }
 
     public int TimeoutSeconds => _options.TimeoutSeconds;

@@ -23,6 +23,12 @@ internal sealed class ConnectedClient
 
     public MqttClientConnectResult Result { get; }
 
+    /// <summary>The TLS protocol and cipher suite; <see langword="null"/> for plain MQTT.</summary>
+    public NegotiatedTls? Tls { get; init; }
+
+    /// <summary>The stream under MQTTnet for mqtt:// and mqtts:// (none for WebSockets).</summary>
+    public CoalescingWriteStream? Stream { get; init; }
+
     /// <summary>0 when the broker did not advertise a limit (v5) or cannot (3.1.1).</summary>
     public uint BrokerMaximumPacketSize => Result.MaximumPacketSize ?? 0;
 

@@ -52,17 +52,26 @@ internal sealed class EndpointConnector
         var validator = endpoint.UseTls
             ? new ServerCertificateValidator(_options, _options.TlsServerName ?? endpoint.Host, _log)
             : null;
-        var client = new MqttClientFactory().CreateMqttClient();
+        var tlsServerName = endpoint.UseTls ? _options.TlsServerName ?? endpoint.Host : null;
+        var tcpStreams = new TcpStreamProvider(tlsServerName, validator, _options.ClientCertificate);
+        var channels = new ChannelAdapterFactory(() => new WebSocketChannel(endpoint, tlsServerName, validator, _options.ClientCertificate));
+        var client = new MqttClientFactory().CreateMqttClient(channels);
         _attachHandlers(client);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
         try
         {
-            var mqttOptions = MqttClientOptionsFactory.Create(_options, endpoint, version, validator);
+            var mqttOptions = MqttClientOptionsFactory.Create(_options, endpoint, version, tcpStreams);
             var result = await client.ConnectAsync(mqttOptions, timeout.Token).ConfigureAwait(false);
             if (result.ResultCode == MqttClientConnectResultCode.Success)
             {
-                return (new ConnectedClient(client, endpoint, version, result), null, false);
+                var tls = tcpStreams.Negotiated ?? channels.WebSocket?.Negotiated;
+                if (tls is not null)
+                {
+                    _log.Verbose($"TLS with {endpoint}: {tls.Protocol}, cipher suite {tls.CipherSuite}.");
+                }
+
+                return (new ConnectedClient(client, endpoint, version, result) { Tls = tls, Stream = tcpStreams.Stream }, null, false);
             }
 
             client.Dispose();

@@ -1,17 +1,16 @@
-using System.Security.Authentication;
 using MQTTnet;
 using MQTTnet.Formatter;
 using SangoPS.Endpoints;
 using SangoPS.Sessions;
-using SangoPS.Tls;
 
 namespace SangoPS.Transport;
 
 /// <summary>Turns a session's options and one endpoint into MQTTnet client options.</summary>
 internal static class MqttClientOptionsFactory
 {
+    /// <param name="tcpStreams">Opens the connection (and TLS) of mqtt:// and mqtts:// endpoints; unused for WebSockets.</param>
     public static MqttClientOptions Create(SangoSessionOptions options, SangoEndpoint endpoint, SangoProtocolVersion version,
-        ServerCertificateValidator? validator)
+        TcpStreamProvider tcpStreams)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithClientId(options.ClientId)
@@ -32,40 +31,13 @@ internal static class MqttClientOptionsFactory
 
         if (endpoint.Transport == EndpointTransport.WebSocket)
         {
-            var uri = $"{(endpoint.UseTls ? "wss" : "ws")}://{UriHost(endpoint.Host)}:{endpoint.Port}{endpoint.Path}";
-            builder.WithWebSocketServer(ws =>
-            {
-                ws.WithUri(uri);
-                if (endpoint.UseTls && options.TlsServerName is not null)
-                {
-                    // .NET's WebSocket client takes the TLS server name (SNI) from the Host header.
-                    ws.WithRequestHeaders(new Dictionary<string, string> { ["Host"] = $"{options.TlsServerName}:{endpoint.Port}" });
-                }
-            });
+            // WebSocketChannel opens the connection (and its TLS); MQTTnet only needs to know it is a WebSocket.
+            builder.WithWebSocketServer(ws => ws.WithUri($"{(endpoint.UseTls ? "wss" : "ws")}://{endpoint.Host}:{endpoint.Port}{endpoint.Path}"));
         }
         else
         {
-            builder.WithTcpServer(endpoint.Host, endpoint.Port);
-        }
-
-        // TLS is configured last and once: every WithTlsOptions call replaces the earlier settings.
-        if (endpoint.UseTls)
-        {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls()
-                    .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                    .WithTargetHost(options.TlsServerName ?? endpoint.Host);
-                if (validator is not null)
-                {
-                    tls.WithCertificateValidationHandler(args => validator.Validate(args.Certificate, args.Chain, args.SslPolicyErrors));
-                }
-
-                if (options.ClientCertificate is not null)
-                {
-                    tls.WithClientCertificates([options.ClientCertificate]);
-                }
-            });
+            // TcpStreamProvider opens the connection (and its TLS); MQTTnet's own TLS stays off.
+            builder.WithTcpServer(endpoint.Host, endpoint.Port).WithStreamProvider(tcpStreams);
         }
 
         var built = builder.Build();
@@ -75,6 +47,4 @@ internal static class MqttClientOptionsFactory
         built.ValidateFeatures = false;
         return built;
     }
-
-    private static string UriHost(string host) => host.Contains(':', StringComparison.Ordinal) ? "[" + host + "]" : host;
 }
