@@ -23,6 +23,7 @@
         'Stop-SangoLocalBroker'
         'Test-SangoCertificate'
         'Get-SangoSpool'
+        'Get-SangoUsage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -32,7 +33,7 @@
             Tags         = @('MQTT', 'IoT', 'Telemetry', 'TLS', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/sangops/SangoPS'
             LicenseUri   = 'https://github.com/sangops/SangoPS/blob/main/LICENSE'
-            ReleaseNotes = 'First release: sessions, publish with client-side limits, receive, local broker for demos.'
+            ReleaseNotes = 'First release: sessions over TLS and secure WebSocket with failover, publish with client-side limits and -Batch packing, receive, usage figures (Get-SangoUsage), certificate checks, spool, local broker for demos.'
         }
     }
 }

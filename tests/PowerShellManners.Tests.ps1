@@ -24,7 +24,7 @@ Describe 'Output views' {
             $table | Should -Match 'viewed'
             $topic = New-UniqueTopic
             $result = 'line one' | Publish-SangoMessage -Topic $topic -Retain -PassThru
-            ($result | Out-String -Width 120) | Should -Match 'ReasonCode'
+            ($result | Out-String -Width 120) | Should -Match 'Retain\s+Samples\s+ReasonCode'
             $m = Receive-SangoMessage -Topic $topic -Count 1 -TimeoutSeconds 10
             $text = $m | Out-String -Width 120
             $text | Should -Match 'ReceivedAt'

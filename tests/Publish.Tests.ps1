@@ -223,3 +223,178 @@ Describe 'Publish-SangoMessage' {
         finally { Disconnect-Sango $b }
     }
 }
+
+Describe 'Publish-SangoMessage -Batch' {
+    It 'packs 10,000 telemetry objects into few messages, each a JSON array as full as the limit allows, in order and complete' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $samples = 1..10000 | ForEach-Object { [pscustomobject]@{ host = 'web01'; seq = $_; cpu = 0.25; disk = 71.5; at = '2026-11-28T09:00:00Z' } }
+        $results = $samples | Publish-SangoMessage -Topic $topic -Batch -PassThru
+        ($results | Measure-Object SampleCount -Sum).Sum | Should -Be 10000
+        $results.Count | Should -BeLessThan 30
+        $got = Wait-MosquittoSubCount $sub -Count $results.Count
+        $got.Count | Should -Be $results.Count
+        $sequence = foreach ($message in $got) { ($message.Payload | ConvertFrom-Json).seq }
+        $sequence | Should -Be (1..10000)
+        $sampleBytes = [Text.Encoding]::UTF8.GetByteCount(($samples[0] | ConvertTo-Json -Compress))
+        foreach ($message in $got | Select-Object -SkipLast 1) {
+            $message.PayloadBytes.Count | Should -BeLessOrEqual $session.MaxPayloadBytes
+            # Full: one more sample (and its comma) would not have fitted.
+            $message.PayloadBytes.Count + $sampleBytes + 1 | Should -BeGreaterThan ($session.MaxPayloadBytes - 5)
+        }
+    }
+
+    It 'caps the inputs per message with -BatchSize, which implies -Batch' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $results = 1..10 | Publish-SangoMessage -Topic $topic -BatchSize 3 -PassThru
+        $results.SampleCount | Should -Be @(3, 3, 3, 1)
+        (Wait-MosquittoSubCount $sub -Count 4).Payload | Should -Be @('[1,2,3]', '[4,5,6]', '[7,8,9]', '[10]')
+    }
+
+    It 'renders strings as JSON strings so every message is a valid JSON array' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        'plain', 'with "quotes"', 'grüße' | Publish-SangoMessage -Topic $topic -Batch
+        $got = Wait-MosquittoSubCount $sub -Count 1
+        ($got[0].Payload | ConvertFrom-Json) | Should -Be @('plain', 'with "quotes"', 'grüße')
+    }
+
+    It 'keeps each message within the broker''s Maximum Packet Size for the topic' {
+        $s = Connect-Sango $limited.PlainUri -Credential $cred -Name 'limited-batch'
+        try {
+            $topic = 'sango/limit'
+            $sub = Start-Sub $topic -On $limited
+            $results = 1..300 | ForEach-Object { "reading $_" } | Publish-SangoMessage -Session $s -Topic $topic -Batch -PassThru -ErrorVariable errs
+            $errs.Count | Should -Be 0
+            ($results | Measure-Object SampleCount -Sum).Sum | Should -Be 300
+            $room = 2048 - (1 + 2 + 2 + $topic.Length + 2 + 1 + (1 + 2 + 8 + 2 + 22))
+            $results.PayloadBytes | ForEach-Object { $_ | Should -BeLessOrEqual $room }
+            ($results.PayloadBytes | Measure-Object -Maximum).Maximum | Should -BeGreaterThan ($room - 14)
+            $got = Wait-MosquittoSubCount $sub -Count $results.Count
+            ($got | ForEach-Object { $_.Payload | ConvertFrom-Json }) | Should -Be (1..300 | ForEach-Object { "reading $_" })
+            $s.IsConnected | Should -BeTrue
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'refuses an input too large for any message with PayloadTooLarge and the input as target, and sends the rest' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        $big = 'x' * 51199
+        'before', $big, 'after' | Publish-SangoMessage -Topic $topic -Batch -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PayloadTooLarge,*'
+        $errs[0].TargetObject | Should -BeExactly $big
+        $errs[0].Exception.Message | Should -Match '-Batch'
+        (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be '["before","after"]'
+        $session.IsConnected | Should -BeTrue
+    }
+
+    It 'reports a refused batch message once, with every input it carried as the target' {
+        'a', 'b', 'c' | Publish-SangoMessage -Topic 'other/forbidden' -Batch -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'PublishRejected,*'
+        $errs[0].TargetObject | Should -Be @('a', 'b', 'c')
+    }
+
+    It 'starts a new message when the topic bound by property name changes' {
+        $t1 = New-UniqueTopic
+        $t2 = New-UniqueTopic
+        $sub1 = Start-Sub $t1
+        $sub2 = Start-Sub $t2
+        $rows = @(
+            [pscustomobject]@{ Topic = $t1; Payload = 1 }, [pscustomobject]@{ Topic = $t1; Payload = 2 },
+            [pscustomobject]@{ Topic = $t2; Payload = 3 }, [pscustomobject]@{ Topic = $t1; Payload = 4 })
+        $results = $rows | Publish-SangoMessage -Batch -PassThru
+        $results.Topic | Should -Be @($t1, $t2, $t1)
+        (Wait-MosquittoSubCount $sub1 -Count 2).Payload | Should -Be @('[1,2]', '[4]')
+        (Wait-MosquittoSubCount $sub2 -Count 1).Payload | Should -Be '[3]'
+    }
+
+    It 'publishes nothing with -WhatIf' {
+        $topic = New-UniqueTopic
+        $sub = Start-Sub $topic
+        1..5 | Publish-SangoMessage -Topic $topic -Batch -WhatIf
+        'marker' | Publish-SangoMessage -Topic $topic
+        (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'marker'
+    }
+
+    It 'shows progress while a long batch publish packs its inputs' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -Name 'batch-progress'
+        $ps = [powershell]::Create()
+        try {
+            # The inputs arrive over about 1.5 s, so the command runs past the 1 s after which it shows progress.
+            $null = $ps.AddScript("`$ProgressPreference = 'Continue'; Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; 1..30 | ForEach-Object { Start-Sleep -Milliseconds 50; `$_ } | Publish-SangoMessage -Session `$args[0] -Topic '$(New-UniqueTopic)' -Batch -PassThru").AddArgument($s)
+            $out = $ps.Invoke()
+            $out.SampleCount | Should -Be 30
+            $progress = @($ps.Streams.Progress | Where-Object Activity -eq 'Publish-SangoMessage -Batch')
+            $progress.Count | Should -BeGreaterThan 0
+            $progress[0].StatusDescription | Should -Match 'input\(s\) packed into'
+            ($progress | Select-Object -Last 1).RecordType | Should -Be 'Completed'
+        }
+        finally { $ps.Dispose(); Disconnect-Sango $s }
+    }
+}
+
+Describe 'Get-SangoUsage' {
+    It 'counts messages, samples, bytes and failures of the session' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -Name 'usage'
+        try {
+            $topic = New-UniqueTopic
+            1..4 | ForEach-Object { 'x' * 10 } | Publish-SangoMessage -Session $s -Topic $topic
+            1..6 | Publish-SangoMessage -Session $s -Topic $topic -BatchSize 3
+            'denied' | Publish-SangoMessage -Session $s -Topic 'other/forbidden' -ErrorAction SilentlyContinue
+            $usage = Get-SangoUsage -Session $s
+            $usage | Should -BeOfType ([SangoPS.Sessions.SangoUsage])
+            $usage.SessionName | Should -Be 'usage'
+            $usage.MessagesPublished | Should -Be 6
+            $usage.SamplesPublished | Should -Be 10
+            $usage.BytesPublished | Should -Be (4 * 10 + 2 * '[1,2,3]'.Length)
+            $usage.PublishFailures | Should -Be 1
+            $usage.SamplesPerMessage | Should -BeGreaterThan 1.6
+            $usage.FillRatio | Should -BeGreaterThan 0
+            $usage.MaxPayloadBytes | Should -Be $s.MaxPayloadBytes
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'counts received messages and their bytes' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -Name 'usage-rx'
+        try {
+            $topic = New-UniqueTopic
+            $r = Invoke-MosquittoPub -Broker $broker -Topic $topic -Message 'twelve bytes' -Qos 1 -Retain -User sango -Password sango-pass
+            $r.ExitCode | Should -Be 0
+            $null = Receive-SangoMessage -Session $s -Topic $topic -Count 1 -TimeoutSeconds 10
+            $usage = $s | Get-SangoUsage
+            $usage.MessagesReceived | Should -Be 1
+            $usage.BytesReceived | Should -Be 12
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'reports on the default session, on every session with -All, and shows a table' {
+        $a = Connect-Sango $broker.PlainUri -Credential $cred -Name 'usage-a'
+        $b = Connect-Sango $broker.PlainUri -Credential $cred -Name 'usage-b'
+        try {
+            (Get-SangoUsage).SessionName | Should -Be 'usage-b'
+            (Get-SangoUsage -All).SessionName | Should -Contain 'usage-a'
+            (Get-SangoUsage -All).SessionName | Should -Contain 'usage-b'
+            $table = Get-SangoUsage | Out-String -Width 150
+            $table | Should -Match 'Session\s+Since\s+Published\s+Samples\s+Sent KB\s+Fill\s+Failed\s+Received'
+        }
+        finally { Disconnect-Sango $a; Disconnect-Sango $b }
+    }
+
+    It 'fails with NoSession when there is no session' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; Get-SangoUsage")
+            $null = $ps.Invoke()
+            $ps.Streams.Error.Count | Should -Be 1
+            $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'NoSession,*'
+            $ps.Streams.Error[0].Exception.Message | Should -Match 'run Connect-Sango first'
+        }
+        finally { $ps.Dispose() }
+    }
+}

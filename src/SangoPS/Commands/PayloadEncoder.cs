@@ -30,12 +30,35 @@ internal static class PayloadEncoder
                 return message.PayloadBytes;
         }
 
+        return TryGetPayloadProperty(payload, out var carried) ? Encode(carried) : EncodeJson(payload);
+    }
+
+    /// <summary>One sample of a -Batch message: the input's Payload property if it has one, else the input, as JSON.</summary>
+    public static byte[] EncodeSample(object? payload) =>
+        EncodeJson(TryGetPayloadProperty(payload, out var carried) ? carried : payload);
+
+    /// <summary>
+    /// An object that carries its own payload (a Payload property, with Topic bound by property name): pipeline
+    /// input binds to -Payload by value first, so the whole object arrives here.
+    /// </summary>
+    private static bool TryGetPayloadProperty(object? payload, out object? carried)
+    {
         if (payload is PSObject { BaseObject: not IDictionary } candidate && candidate.Properties["Payload"] is { } property)
         {
-            // The object carries its own payload (binding by property name); encode that value.
-            return Encode(property.Value);
+            carried = property.Value;
+            return true;
         }
 
+        carried = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Any value (a string too) as ConvertTo-Json -Compress renders it: for objects, and for -Batch samples so the
+    /// message is a valid JSON array whatever the inputs were.
+    /// </summary>
+    private static byte[] EncodeJson(object? payload)
+    {
         try
         {
             return Utf8.GetBytes(PowerShellJson.ToJson(payload));
@@ -43,8 +66,9 @@ internal static class PayloadEncoder
         catch (Exception exception) when (exception is not OutOfMemoryException and not PipelineStoppedException)
         {
             var inner = exception is System.Reflection.TargetInvocationException { InnerException: { } cause } ? cause : exception;
+            var type = (payload is PSObject wrapped ? wrapped.BaseObject : payload)?.GetType().FullName;
             throw new SangoException(SangoErrorIds.PayloadNotSerializable, SangoErrorKind.InvalidArgument,
-                $"The payload of type {value.GetType().FullName} could not be converted to JSON: {inner.Message}", payload,
+                $"The payload of type {type} could not be converted to JSON: {inner.Message}", payload,
                 "Publish a string, a byte[] or a simple object (for example a [pscustomobject]).", inner);
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using SangoPS.Errors;
 using SangoPS.Messages;
@@ -7,9 +8,10 @@ using SangoPS.Sessions;
 namespace SangoPS.Commands;
 
 /// <summary>
-/// Publishes each pipeline input as one message. Inputs are checked (topic rules, exact packet size against the
-/// limit) before anything is sent, then handed to the session's writer without waiting for each
-/// acknowledgement; outcomes are reported in input order as they arrive and all of them before the command ends.
+/// Publishes each pipeline input as one message, or with -Batch packs the inputs into as few messages as fit
+/// (JSON arrays). Inputs are checked (topic rules, exact packet size against the limit) before anything is sent,
+/// then handed to the session's writer without waiting for each acknowledgement; outcomes are reported in input
+/// order as they arrive and all of them before the command ends.
 /// </summary>
 [Cmdlet(VerbsData.Publish, "SangoMessage", SupportsShouldProcess = true)]
 [OutputType(typeof(SangoPublishResult))]
@@ -19,8 +21,20 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
     /// <summary>Only a long wait for acknowledgements is worth a progress bar.</summary>
     private const long ProgressThreshold = 1000;
+
+    /// <summary>A batch publish shows progress once it has run this long, and then at most this often.</summary>
+    private static readonly TimeSpan BatchProgressDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BatchProgressInterval = TimeSpan.FromMilliseconds(250);
+
     private SangoSession? _session;
     private PublishTracker? _tracker;
+    private SampleBatch? _batch;
+    private string _batchTopic = string.Empty;
+    private long _batchSamples;
+    private long _batchMessages;
+    private Stopwatch? _batchClock;
+    private TimeSpan _lastBatchProgress;
+    private ProgressRecord? _batchProgress;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
@@ -42,18 +56,40 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Packs the inputs into as few messages as fit: each message is a JSON array of inputs.</summary>
+    [Parameter]
+    public SwitchParameter Batch { get; set; }
+
+    /// <summary>At most this many inputs per -Batch message; giving it implies -Batch.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BatchSize { get; set; } = int.MaxValue;
+
+    private bool _isBatching;
+
+    protected override void BeginProcessing() =>
+        _isBatching = Batch || MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize));
+
     protected override void ProcessRecord()
     {
         // -Session may differ per input when it is bound by property name.
         var session = ResolveSession();
         if (!ReferenceEquals(session, _session))
         {
+            FlushBatch();
             FlushOutcomes();
             _session = session;
             _tracker = new PublishTracker();
         }
 
         WriteLog(session);
+        if (_isBatching)
+        {
+            AddToBatch(session);
+            WriteReadyOutcomes();
+            return;
+        }
+
         PublishRequest request;
         try
         {
@@ -74,7 +110,105 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         WriteReadyOutcomes();
     }
 
-    protected override void EndProcessing() => FlushOutcomes();
+    protected override void EndProcessing()
+    {
+        FlushBatch();
+        if (_batchProgress is not null)
+        {
+            _batchProgress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(_batchProgress);
+        }
+
+        FlushOutcomes();
+    }
+
+    private void AddToBatch(SangoSession session)
+    {
+        byte[] sample;
+        int limit;
+        try
+        {
+            sample = PayloadEncoder.EncodeSample(Payload);
+            limit = session.MaxPayloadFor(Topic, QoS);
+        }
+        catch (SangoException exception)
+        {
+            WriteSangoError(exception);
+            return;
+        }
+
+        if (!SampleBatch.FitsAlone(sample.Length, limit))
+        {
+            WriteSangoError(new SangoException(SangoErrorIds.PayloadTooLarge, SangoErrorKind.LimitsExceeded,
+                $"An input for '{Topic}' is {sample.Length:N0} bytes as JSON; in a -Batch message (a JSON array) it needs {sample.Length + 2:N0} bytes, over the payload limit of {limit:N0} bytes for this topic. It was not sent; the other inputs are.",
+                Payload, "Send this input without -Batch after splitting it, or raise Connect-Sango -MaxPayloadBytes if the broker accepts larger messages."));
+            return;
+        }
+
+        _batch ??= new SampleBatch(BatchSize);
+        if (_batch.Count > 0 && !string.Equals(_batchTopic, Topic, StringComparison.Ordinal))
+        {
+            // Inputs bound to another topic (by property name) start a message of their own.
+            FlushBatch();
+        }
+
+        _batchTopic = Topic;
+        if (!_batch.TryAdd(sample, Payload, limit))
+        {
+            FlushBatch();
+            _batch.TryAdd(sample, Payload, limit);
+        }
+
+        _batchSamples++;
+        if (_batch.IsFull)
+        {
+            FlushBatch();
+        }
+
+        ReportBatchProgress();
+    }
+
+    /// <summary>Sends the batch being packed as one message (nothing when it is empty).</summary>
+    private void FlushBatch()
+    {
+        if (_batch is not { Count: > 0 } || _session is null)
+        {
+            return;
+        }
+
+        var (payload, samples) = _batch.Take();
+        PublishRequest request;
+        try
+        {
+            request = _session.CreatePublishRequest(_batchTopic, payload, QoS, Retain, samples, _tracker, samples.Length);
+        }
+        catch (SangoException exception)
+        {
+            WriteSangoError(exception);
+            return;
+        }
+
+        if (ShouldProcess(_batchTopic, $"Publish {samples.Length:N0} input(s) as one JSON array of {payload.Length:N0} bytes at QoS {QoS}{(Retain ? " (retained)" : string.Empty)}"))
+        {
+            Enqueue(_session, request);
+            _batchMessages++;
+        }
+    }
+
+    private void ReportBatchProgress()
+    {
+        _batchClock ??= Stopwatch.StartNew();
+        var elapsed = _batchClock.Elapsed;
+        if (elapsed < BatchProgressDelay || elapsed - _lastBatchProgress < BatchProgressInterval)
+        {
+            return;
+        }
+
+        _lastBatchProgress = elapsed;
+        _batchProgress ??= new ProgressRecord(3, "Publish-SangoMessage -Batch", "Packing inputs into messages");
+        _batchProgress.StatusDescription = $"{_batchSamples:N0} input(s) packed into {_batchMessages:N0} message(s) so far";
+        WriteProgress(_batchProgress);
+    }
 
     private void Enqueue(SangoSession session, PublishRequest request)
     {

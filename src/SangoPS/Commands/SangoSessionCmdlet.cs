@@ -19,11 +19,15 @@ public abstract class SangoSessionCmdlet : SangoCmdlet
         var session = Session ?? SessionRegistry.GetDefault(RunspaceId);
         if (session is null)
         {
-            ThrowSangoError(new SangoException(SangoErrorIds.NoSession, SangoErrorKind.InvalidOperation,
-                "There is no SangoPS session: run Connect-Sango first (or pass a session with -Session).", null,
-                "Run Connect-Sango -Endpoint <broker> -Credential (Get-Credential), then run this command again."));
+            ThrowSangoError(NoSession());
         }
 
         return session!;
     }
+
+    /// <summary>The error of a session cmdlet run before any Connect-Sango.</summary>
+    internal static SangoException NoSession() =>
+        new(SangoErrorIds.NoSession, SangoErrorKind.InvalidOperation,
+            "There is no SangoPS session: run Connect-Sango first (or pass a session with -Session).", null,
+            "Run Connect-Sango -Endpoint <broker> -Credential (Get-Credential), then run this command again.");
 }

@@ -29,5 +29,8 @@ public sealed class SangoPublishResult
 
     public ushort? PacketId { get; }
 
+    /// <summary>How many pipeline inputs the message carried: 1, or more with Publish-SangoMessage -Batch.</summary>
+    public int SampleCount { get; init; } = 1;
+
     public override string ToString() => $"{Topic} {PayloadBytes} B QoS {QoS}: {ReasonCode}";
 }

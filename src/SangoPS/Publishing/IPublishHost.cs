@@ -13,6 +13,9 @@ internal interface IPublishHost
 
     void OnPublished(PublishRequest request);
 
+    /// <summary>A message was refused or not delivered (its error has gone to its tracker).</summary>
+    void OnPublishFailed(PublishRequest request);
+
     /// <summary>An acknowledgement never came: the link is probably half-open, so the session should reconnect.</summary>
     void OnConnectionSuspect(ConnectedClient connection, string reason);
 

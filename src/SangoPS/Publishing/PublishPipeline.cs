@@ -192,10 +192,11 @@ internal sealed class PublishPipeline : IDisposable
         _wake.Dispose();
     }
 
-    internal static void Fail(PublishRequest request, SangoException error)
+    internal void Fail(PublishRequest request, SangoException error)
     {
         if (!request.IsReplay)
         {
+            _host.OnPublishFailed(request);
             request.Tracker?.Complete(new PublishOutcome(request, null, error));
         }
     }
@@ -552,7 +553,7 @@ internal sealed class PublishPipeline : IDisposable
         var message = request.Message;
         request.Tracker?.Complete(new PublishOutcome(request,
             new SangoPublishResult(message.Topic, request.PayloadBytes, qos, message.Retain, connection.Endpoint.ToString(),
-                qos == 0 ? "Sent" : result.ReasonCode.ToString(), result.PacketIdentifier),
+                qos == 0 ? "Sent" : result.ReasonCode.ToString(), result.PacketIdentifier) { SampleCount = request.SampleCount },
             null));
     }
 

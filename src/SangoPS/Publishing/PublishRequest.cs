@@ -26,6 +26,9 @@ internal sealed class PublishRequest
 
     public PublishTracker? Tracker { get; }
 
+    /// <summary>How many pipeline inputs the message carries: 1, or more when -Batch packed several.</summary>
+    public int SampleCount { get; init; } = 1;
+
     /// <summary>Position within the tracker, so outcomes are reported in input order.</summary>
     public long TrackerSequence { get; set; }
 
@@ -41,5 +44,5 @@ internal sealed class PublishRequest
     public bool IsAtLeastOnce => Message.QualityOfServiceLevel != MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce;
 
     public PublishRequest AsReplay() =>
-        new(Message, PayloadBytes, Source, null) { IsReplay = true, StreamSequence = StreamSequence };
+        new(Message, PayloadBytes, Source, null) { IsReplay = true, StreamSequence = StreamSequence, SampleCount = SampleCount };
 }

@@ -46,8 +46,8 @@ public sealed class SangoSession : IDisposable, IPublishHost
     private int _reconnecting;
     private int _failoverCount;
     private bool _spoolDrained;
-    private long _messagesPublished;
-    private long _messagesReceived;
+    private readonly SessionUsage _usage = new();
+    private readonly DateTime _openedAt = DateTime.Now;
     private int _disposed;
     private int _settled;
 
@@ -90,22 +90,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
     /// The largest payload this session sends: -MaxPayloadBytes, or less when the broker's Maximum Packet Size
     /// leaves less room (computed for the shortest topic at QoS 1/2; each publish is checked exactly).
     /// </summary>
-    public int MaxPayloadBytes
-    {
-        get
-        {
-            var connection = _connection;
-            if (connection is null || connection.BrokerMaximumPacketSize == 0)
-            {
-                return _options.MaxPayloadBytes;
-            }
-
-            var isVersion5 = connection.Version == SangoProtocolVersion.V500;
-            var brokerRoom = PublishPacketSize.MaxPayloadForPacketSize(connection.BrokerMaximumPacketSize, 1, 1,
-                isVersion5, isVersion5 ? MessageIds.PropertyBytes : 0);
-            return (int)Math.Max(0, Math.Min(_options.MaxPayloadBytes, brokerRoom));
-        }
-    }
+    public int MaxPayloadBytes => PayloadRoom(topicBytes: 1, qos: 1);
 
     /// <summary>The broker's advertised MQTT 5 Maximum Packet Size, when it advertises one.</summary>
     public long? BrokerMaximumPacketSize => _connection is { BrokerMaximumPacketSize: > 0 } c ? c.BrokerMaximumPacketSize : null;
@@ -113,9 +98,9 @@ public sealed class SangoSession : IDisposable, IPublishHost
     /// <summary>The broker's advertised Receive Maximum: how many QoS 1/2 publishes may be unacknowledged at once.</summary>
     public int? BrokerReceiveMaximum => _connection?.Result.ReceiveMaximum is > 0 ? _connection.Result.ReceiveMaximum : null;
 
-    public long MessagesPublished => Interlocked.Read(ref _messagesPublished);
+    public long MessagesPublished => _usage.MessagesPublished;
 
-    public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
+    public long MessagesReceived => _usage.MessagesReceived;
 
     public DateTime? ConnectedAt { get; private set; }
 
@@ -257,7 +242,12 @@ public sealed class SangoSession : IDisposable, IPublishHost
         }
     }
 
-    void IPublishHost.OnPublished(PublishRequest request) => Interlocked.Increment(ref _messagesPublished);
+    void IPublishHost.OnPublished(PublishRequest request) => _usage.Published(request.PayloadBytes, request.SampleCount);
+
+    void IPublishHost.OnPublishFailed(PublishRequest request) => _usage.Failed();
+
+    /// <summary>What the session has sent and received since it was opened.</summary>
+    public SangoUsage GetUsage() => _usage.Snapshot(this, _openedAt, DateTime.Now);
 
     void IPublishHost.OnConnectionSuspect(ConnectedClient connection, string reason)
     {
@@ -293,13 +283,38 @@ public sealed class SangoSession : IDisposable, IPublishHost
     /// Checks a message against the topic rules and the payload limit and turns it into a request for the
     /// writer. Throws InvalidTopic or PayloadTooLarge before anything is sent.
     /// </summary>
-    internal PublishRequest CreatePublishRequest(string topic, byte[] payload, int qos, bool retain, object? source, PublishTracker? tracker)
+    internal PublishRequest CreatePublishRequest(string topic, byte[] payload, int qos, bool retain, object? source, PublishTracker? tracker,
+        int sampleCount = 1)
     {
         ThrowIfDisposed();
         var topicBytes = TopicRules.ValidateTopicName(topic);
         var isVersion5 = (_connection?.Version ?? _options.ProtocolVersion) == SangoProtocolVersion.V500;
         CheckPayloadSize(topic, topicBytes, payload.Length, qos, isVersion5 ? MessageIds.PropertyBytes : 0, source);
-        return new PublishRequest(BuildMessage(topic, payload, qos, retain, isVersion5 ? MessageIds.NewId() : null), payload.Length, source, tracker);
+        return new PublishRequest(BuildMessage(topic, payload, qos, retain, isVersion5 ? MessageIds.NewId() : null), payload.Length, source, tracker)
+        {
+            SampleCount = sampleCount,
+        };
+    }
+
+    /// <summary>
+    /// The largest payload a message to <paramref name="topic"/> at <paramref name="qos"/> may have now: the smaller of
+    /// -MaxPayloadBytes and what the broker's Maximum Packet Size leaves for this topic (exact, as each publish is checked).
+    /// </summary>
+    /// <exception cref="SangoException">InvalidTopic.</exception>
+    internal int MaxPayloadFor(string topic, int qos) => PayloadRoom(TopicRules.ValidateTopicName(topic), qos);
+
+    private int PayloadRoom(int topicBytes, int qos)
+    {
+        var connection = _connection;
+        if (connection is null || connection.BrokerMaximumPacketSize == 0)
+        {
+            return _options.MaxPayloadBytes;
+        }
+
+        var isVersion5 = connection.Version == SangoProtocolVersion.V500;
+        var room = PublishPacketSize.MaxPayloadForPacketSize(connection.BrokerMaximumPacketSize, topicBytes, qos, isVersion5,
+            isVersion5 ? MessageIds.PropertyBytes : 0);
+        return (int)Math.Max(0, Math.Min(_options.MaxPayloadBytes, room));
     }
 
     internal async Task<MessageSubscription> SubscribeAsync(IReadOnlyList<string> filters, int qos, CancellationToken cancellationToken,
@@ -524,7 +539,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
             }
 
             lost++;
-            PublishPipeline.Fail(request, new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
+            _publisher.Fail(request, new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
                 $"The message for '{request.Message.Topic}' was not delivered before session '{Name}' closed.", request.Source,
                 "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept for the next session."));
         }
@@ -762,7 +777,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
         var endpoint = ReferenceEquals(_connection?.Client, client) ? _connection!.Endpoint.ToString() : string.Empty;
         var received = new SangoMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), (int)message.QualityOfServiceLevel,
             message.Retain, DateTime.Now, endpoint, message.ContentType, properties);
-        Interlocked.Increment(ref _messagesReceived);
+        _usage.Received((int)message.Payload.Length);
         if (_seenTopics.Count < SeenTopicsLimit)
         {
             _seenTopics.TryAdd(message.Topic, 0);
