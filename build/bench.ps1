@@ -16,7 +16,8 @@
       3. Receive: end-to-end latency p50/p99 at a steady 1,000 msg/s (mosquitto_pub -l fed by a pacer; each
          payload is its send time) and the top rate of a pre-published QoS 1 burst into the pipeline.
       4. Memory: working-set growth of the child pwsh over a long receive and a long publish (after a GC).
-      5. Batching economy: not applicable in this version.
+      5. Batching economy: 10,000 typical telemetry objects through Publish-SangoMessage -Batch: samples per
+         message and how full the messages are (payload / the session's payload limit), checked by a subscriber.
 
     Prints a markdown table (and per-run details); writes it to -OutFile (default docs/benchmarks.md, none with
     -Quick). Text below the "kept" marker of an existing -OutFile survives the rewrite. Exits 1 when any run
@@ -54,6 +55,7 @@ $LatencyCount = if ($Quick) { 500 } else { 10000 }
 $LatencyRate = 1000
 $BurstCount = if ($Quick) { 2000 } else { 50000 }
 $MemoryCount = if ($Quick) { 5000 } else { 200000 }
+$BatchCount = if ($Quick) { 2000 } else { 10000 }
 
 $Targets = @{
     PublishQos1Ratio = 1.0     # SangoPS / mosquitto_pub -l
@@ -318,6 +320,25 @@ $values = @{ elapsedMs = $watch.Elapsed.TotalMilliseconds }
 if ($Memory) { $after = Get-Memory; $values.before = $before; $values.after = $after }
 Disconnect-Sango
 Write-Result $values
+'@
+
+$BatchChild = @'
+param([string] $ModulePath, [int] $Port, [string] $ClientId, [string] $Topic, [int] $Count)
+'@ + "`n" + $ChildCommon + "`n" + @'
+# Typical telemetry: one reading of one sensor of one host, with its time.
+$hosts = 'web01', 'web02', 'db01', 'db02'
+$start = [DateTime]::new(2026, 11, 28, 0, 0, 0, [DateTimeKind]::Utc)
+$samples = foreach ($i in 1..$Count) {
+    [pscustomobject]@{ host = $hosts[$i % 4]; sensor = 'cpu'; value = [math]::Round(($i * 7.3) % 100, 1); unit = '%'; at = $start.AddSeconds(30 * $i).ToString('yyyy-MM-ddTHH:mm:ssZ'); seq = $i }
+}
+$limit = (Get-SangoSession -Default).MaxPayloadBytes
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+$results = @($samples | Publish-SangoMessage -Topic $Topic -QoS 1 -Batch -PassThru)
+$watch.Stop()
+$sampleBytes = ($samples | ForEach-Object { [Text.Encoding]::UTF8.GetByteCount(($_ | ConvertTo-Json -Compress)) } | Measure-Object -Average).Average
+Disconnect-Sango
+Write-Result @{ messages = $results.Count; samples = ($results | Measure-Object SampleCount -Sum).Sum; bytes = ($results | Measure-Object PayloadBytes -Sum).Sum
+    limit = $limit; sampleBytes = $sampleBytes; elapsedMs = $watch.Elapsed.TotalMilliseconds }
 '@
 
 $ReceiveChild = @'
@@ -604,6 +625,40 @@ function Measure-ReceiveRate {
     $outcome
 }
 
+function Measure-Batching {
+    $outcome = New-Outcome 'batching'
+    $topic = 'bench/batching'
+    try {
+        # Subscribed before the publish; -C is never reached, so it is stopped once it has every message.
+        $checker = Start-Checker -Topic $topic -Count ($BatchCount + 1) -Format '%p'
+        $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.BatchChild -Name 'pwsh-batch' -Arguments @(
+                '-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', 'bench-batch', '-Topic', $topic, '-Count', $BatchCount)) -TimeoutSeconds 120
+        if ($r.ExitCode -ne 0 -or -not $r.Result) { throw "the publishing pwsh did not complete: $(Get-ProblemText $r)" }
+        $messages = [int]$r.Result.messages
+        try { Wait-Until { (Get-LineCount $checker.Handle.Out) -ge $messages } -TimeoutSeconds 30 -Because "the subscriber to get $messages message(s)" }
+        finally { $null = Wait-BenchProcess $checker.Handle -TimeoutSeconds 0.1 }
+        $payloads = @((Read-SharedText $checker.Handle.Out).Split([char]10) | Where-Object { $_ })
+        $sequence = @(foreach ($payload in $payloads) { ($payload | ConvertFrom-Json).seq })
+        if ($payloads.Count -ne $messages) { Add-Failure $outcome "the subscriber got $($payloads.Count) of $messages messages" }
+        elseif ($sequence.Count -ne $BatchCount -or (Compare-Object $sequence (1..$BatchCount) -SyncWindow 0)) {
+            Add-Failure $outcome "the messages carried $(Format-Number $sequence.Count) samples, not 1..$(Format-Number $BatchCount) in order"
+        }
+        else {
+            $outcome.Values.Messages = $messages
+            $outcome.Values.SamplesPerMessage = $BatchCount / $messages
+            $outcome.Values.FillRatio = [double]$r.Result.bytes / $messages / [double]$r.Result.limit
+            $outcome.Values.SampleBytes = [double]$r.Result.sampleBytes
+            $outcome.Values.SamplesPerSecond = $BatchCount / ([double]$r.Result.elapsedMs / 1000)
+            $outcome.Details.Add(('{0} samples of {1} bytes on average (as JSON) in {2} messages of at most {3} bytes: {4} samples per message, {5:P1} full; {6} samples/s through Publish-SangoMessage -Batch' -f
+                    (Format-Number $BatchCount), (Format-Number $outcome.Values.SampleBytes 'N0'), $messages, (Format-Number ([double]$r.Result.limit)),
+                    (Format-Number $outcome.Values.SamplesPerMessage 'N1'), $outcome.Values.FillRatio, (Format-Number $outcome.Values.SamplesPerSecond)))
+            Write-Host "  $($outcome.Details[-1])"
+        }
+    }
+    catch { Add-Failure $outcome $_.Exception.Message }
+    $outcome
+}
+
 function Measure-Memory {
     param([ValidateSet('receive', 'publish')] [string] $Direction)
     $outcome = New-Outcome "memory-$Direction"
@@ -755,7 +810,12 @@ function New-Report($Outcomes) {
         $rows.Add(('| Memory over a {0}-message {1} (working set MB, start → end) | {2} | — | — | — | growth < {3} MB | {4} |' -f (Format-Number $MemoryCount), $direction,
                 $text, $Targets.MemoryGrowthMB, (Format-Met ($grew -lt $Targets.MemoryGrowthMB) $o)))
     }
-    $rows.Add('| Batching economy | n/a (no batching in this version) | — | — | — | — | — |')
+    $o = $Outcomes['batching']
+    $economy = if ($o.Failures.Count -eq 0) {
+        '{0} samples in {1} messages: {2} samples/message, {3} full' -f (Format-Number $BatchCount), $o.Values.Messages, (Format-Value $o.Values.SamplesPerMessage 'N1'), ((Format-Value (100 * $o.Values.FillRatio) 'N1') + '%')
+    } else { '?' }
+    $rows.Add(('| Batching economy, {0} telemetry objects with -Batch | {1} | — | — | {2}× fewer messages than one per sample | — | {3} |' -f (Format-Number $BatchCount),
+            $economy, (Format-Value $o.Values.SamplesPerMessage 'N0'), $(if ($o.Failures.Count) { Format-Met $false $o } else { '—' })))
 
     $text = [System.Collections.Generic.List[string]]::new()
     $text.Add('# SangoPS benchmarks')
@@ -778,6 +838,7 @@ function New-Report($Outcomes) {
     $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Topic t -Payload x; Disconnect-Sango"` vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
     $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic.")
     $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')
+    $text.Add('- Batching economy: a child pwsh builds the objects (host, sensor, value, unit, time, sequence number), then `$samples | Publish-SangoMessage -QoS 1 -Batch -PassThru` packs them; a `mosquitto_sub` subscribed before checks that the messages carry every sample once, in order. Fill is the average payload over the session''s payload limit (51,200 bytes).')
     $text.Add('- Memory: the child pwsh''s `WorkingSet64` after a full GC, before and after the run (connected and imported before the start); the receive is fed by the raw MQTTnet publisher at QoS 1, the publish is `Get-Content | Publish-SangoMessage -QoS 1` with a checking subscriber.')
     $text.Add('')
     $text.Add($KeepMarker)
@@ -820,6 +881,7 @@ try {
         MemoryLines  = New-WorkFile 'memory-lines.txt'
         PublishChild = New-WorkFile 'publish-child.ps1'
         ReceiveChild = New-WorkFile 'receive-child.ps1'
+        BatchChild   = New-WorkFile 'batch-child.ps1'
     }
     $line = { param($i) 'host=web{0} seq={1:D6} cpu=12.5 mem=40.1' -f ($i % 8), $i }
     [System.IO.File]::WriteAllLines($script:Files.PublishLines, [string[]](1..$PublishCount | ForEach-Object { & $line $_ }))
@@ -827,6 +889,7 @@ try {
     [System.IO.File]::WriteAllLines($script:Files.MemoryLines, [string[]](1..$MemoryCount | ForEach-Object { & $line $_ }))
     [System.IO.File]::WriteAllText($script:Files.PublishChild, $PublishChild)
     [System.IO.File]::WriteAllText($script:Files.ReceiveChild, $ReceiveChild)
+    [System.IO.File]::WriteAllText($script:Files.BatchChild, $BatchChild)
 
     Start-BenchBroker
     Write-Host "mosquitto on 127.0.0.1:$($script:State.Port); module $script:Module; $Runs run(s) per case"
@@ -844,7 +907,8 @@ try {
     Write-Host "`n== Memory, $(Format-Number $MemoryCount) messages =="
     $outcomes['memory-receive'] = Measure-Memory -Direction receive
     $outcomes['memory-publish'] = Measure-Memory -Direction publish
-    Write-Host "`n== Batching economy: n/a (no batching in this version) =="
+    Write-Host "`n== Batching economy, $(Format-Number $BatchCount) telemetry objects =="
+    $outcomes['batching'] = Measure-Batching
 
     $report = New-Report $outcomes
     Write-Host ''

@@ -73,6 +73,11 @@ Describe 'build/bench.ps1 -Quick' {
         $sango | Should -Not -Match '^\?' -Because 'every case must have produced a value'
     }
 
+    It 'measures the batching economy: samples per message and how full the messages are' {
+        $row = @($tableRows | Where-Object { $_.StartsWith('| Batching economy') })
+        $row[0] | Should -Match '2,000 samples in \d+ messages: [\d.,]+ samples/message, [\d.]+% full'
+    }
+
     It 'reports no FAILED run' {
         $output | Should -Not -MatchExactly 'FAILED' -Because $because
     }
