@@ -75,4 +75,17 @@ public class DuplicateFilterTests
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(1 + 2 + 8 + 2 + 22, MessageIds.PropertyBytes);
     }
+
+    [Fact]
+    public void Message_ids_are_base64url_of_a_process_prefix_and_a_counter()
+    {
+        static byte[] Decode(string id) => Convert.FromBase64String(id.Replace('-', '+').Replace('_', '/') + "==");
+        var first = Decode(MessageIds.NewId());
+        var second = Decode(MessageIds.NewId());
+
+        Assert.Equal(16, first.Length);
+        Assert.Equal(first[..10], second[..10]);
+        static long Counter(byte[] bytes) => bytes[10..].Aggregate(0L, (value, b) => (value << 8) | b);
+        Assert.True(Counter(second) > Counter(first));
+    }
 }
