@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using MQTTnet;
@@ -20,11 +19,9 @@ namespace SangoPS.Sessions;
 /// disconnect are serialised, every publish goes through the one writer of <see cref="PublishPipeline"/>, and
 /// subscription changes are serialised under their own lock.
 /// </summary>
-public sealed class SangoSession : IDisposable, IPublishHost
+public sealed class SangoSession : IDisposable, IPublishHost, IReconnectTarget
 {
     private const int SeenTopicsLimit = 500;
-    private const int BacklogLimit = 10_000;
-    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
     private static int s_lastId;
 
     private readonly SangoSessionOptions _options;
@@ -36,15 +33,12 @@ public sealed class SangoSession : IDisposable, IPublishHost
     private readonly PublishPipeline _publisher;
     private readonly IReadOnlyList<SangoEndpoint> _endpointOrder;
     private readonly CancellationTokenSource _lifetime = new();
-    private readonly ConcurrentQueue<SangoMessage> _backlog = new();
     private readonly MessageSpool? _spool;
-    private readonly object _routeGate = new();
-    private volatile MessageSubscription[] _receivers = [];
+    private readonly MessageRouter _router;
     private volatile ConnectedClient? _connection;
     private volatile bool _closing;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _reconnecting;
-    private int _failoverCount;
+    private readonly ReconnectSupervisor _supervisor;
     private bool _spoolDrained;
     private readonly SessionUsage _usage = new();
     private readonly DateTime _openedAt = DateTime.Now;
@@ -62,6 +56,8 @@ public sealed class SangoSession : IDisposable, IPublishHost
         _endpointOrder = options.Strategy == SangoEndpointStrategy.RoundRobin
             ? EndpointRotation.NextOrder(options.Endpoints)
             : options.Endpoints;
+        _supervisor = new ReconnectSupervisor(Name, _endpointOrder, this, Log);
+        _router = new MessageRouter(keepBacklog: !options.CleanSession);
         _spool = options.SpoolDirectory is null ? null : new MessageSpool(options.SpoolDirectory);
         if (options.SkipCertificateCheck)
         {
@@ -117,10 +113,10 @@ public sealed class SangoSession : IDisposable, IPublishHost
     public int TimeoutSeconds => _options.TimeoutSeconds;
 
     /// <summary>How many times the session reconnected after losing its connection.</summary>
-    public int FailoverCount => Volatile.Read(ref _failoverCount);
+    public int FailoverCount => _supervisor.FailoverCount;
 
     /// <summary>True while the session has lost its connection and is trying the endpoints again.</summary>
-    public bool IsReconnecting => Volatile.Read(ref _reconnecting) != 0 && !_closing;
+    public bool IsReconnecting => _supervisor.IsRunning && !_closing;
 
     public string Strategy => _options.Strategy.ToString();
 
@@ -152,27 +148,17 @@ public sealed class SangoSession : IDisposable, IPublishHost
         ThrowIfDisposed();
         var failures = new List<EndpointAttemptFailure>();
         ConnectedClient? connected = null;
-        await _connectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        foreach (var endpoint in _endpointOrder)
         {
-            foreach (var endpoint in _endpointOrder)
+            (connected, var failure) = await ConnectToAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            if (connected is not null || failure is null)
             {
-                var (client, failure) = await _connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                if (client is not null)
-                {
-                    connected = client;
-                    Install(client);
-                    break;
-                }
-
-                failures.Add(failure!);
-                LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure!.Reason);
-                Log.Verbose($"{endpoint}: {failure.Reason}");
+                break;
             }
-        }
-        finally
-        {
-            _connectionGate.Release();
+
+            failures.Add(failure);
+            LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure.Reason);
+            Log.Verbose($"{endpoint}: {failure.Reason}");
         }
 
         if (connected is not null)
@@ -181,7 +167,14 @@ public sealed class SangoSession : IDisposable, IPublishHost
             return;
         }
 
-        var error = ConnectError(failures);
+        if (failures.Count == 0)
+        {
+            // Closed while connecting.
+            throw new SangoException(SangoErrorIds.SessionClosed, SangoErrorKind.InvalidOperation,
+                $"Session '{Name}' was closed while it connected.", this, "Run Connect-Sango to open a new session.");
+        }
+
+        var error = ConnectFailure.From(failures);
         if (_spool is null || failures.Any(f => f.ErrorId is SangoErrorIds.AuthenticationFailed or SangoErrorIds.CertificateValidationFailed))
         {
             // A refused password or certificate is not an outage: retrying it in the background would only lock
@@ -227,7 +220,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
 
             var connection = _connection;
             var signal = _connected.Task;
-            if (connection is not null && connection.Client.IsConnected && Volatile.Read(ref _reconnecting) == 0)
+            if (connection is not null && connection.Client.IsConnected && !_supervisor.IsRunning)
             {
                 return connection;
             }
@@ -331,11 +324,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
         try
         {
             // Listen before subscribing: retained messages arrive right after the SUBACK.
-            lock (_routeGate)
-            {
-                DeliverBacklog(subscription);
-                _receivers = [.. _receivers, subscription];
-            }
+            _router.Add(subscription);
 
             var added = _subscriptions.Add(subscription);
             try
@@ -351,7 +340,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
             }
             catch
             {
-                _receivers = _receivers.Where(r => r != subscription).ToArray();
+                _router.Remove(subscription);
                 _subscriptions.Remove(subscription);
                 subscription.Dispose();
                 throw;
@@ -381,7 +370,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
 
         try
         {
-            _receivers = _receivers.Where(r => r != subscription).ToArray();
+            _router.Remove(subscription);
             var removed = _subscriptions.Remove(subscription);
             var connection = _connection;
             if (removed.Count > 0 && !_options.CleanSession)
@@ -485,7 +474,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
         _closing = true;
         _lifetime.Cancel();
         _connected.TrySetResult();
-        foreach (var receiver in _receivers)
+        foreach (var receiver in _router.Receivers)
         {
             receiver.Dispose();
         }
@@ -566,7 +555,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
     {
         _connection = connected;
         ConnectedAt = DateTime.Now;
-        Interlocked.Exchange(ref _reconnecting, 0);
+        _supervisor.MarkConnected();
         _connected.TrySetResult();
         var result = connected.Result;
         var limits = result.MaximumPacketSize is > 0 ? $", maximum packet size {result.MaximumPacketSize:N0} bytes" : ", no maximum packet size advertised";
@@ -615,7 +604,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
 
     private void StartReconnecting(ConnectedClient? lost)
     {
-        if (Interlocked.Exchange(ref _reconnecting, 1) != 0 || _closing)
+        if (!_supervisor.TryClaim() || _closing)
         {
             return;
         }
@@ -625,79 +614,44 @@ public sealed class SangoSession : IDisposable, IPublishHost
             _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        _ = Task.Run(() => ReconnectLoopAsync(lost));
+        _supervisor.Start(lost, _lifetime.Token);
     }
 
-    /// <summary>
-    /// The supervisor: tries every endpoint, starting after the one that was lost, then waits with capped
-    /// exponential back-off before the next round, until one accepts or the session closes. Subscriptions are
-    /// restored; the writer resends and replays on its own once it sees the new connection.
-    /// </summary>
-    private async Task ReconnectLoopAsync(ConnectedClient? lost)
+    Task<(ConnectedClient? Connected, EndpointAttemptFailure? Failure)> IReconnectTarget.TryConnectAsync(SangoEndpoint endpoint, CancellationToken cancellationToken) =>
+        ConnectToAsync(endpoint, cancellationToken);
+
+    /// <summary>One endpoint, under the connection gate; installs the connection. Neither result when closing.</summary>
+    private async Task<(ConnectedClient? Connected, EndpointAttemptFailure? Failure)> ConnectToAsync(SangoEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var token = _lifetime.Token;
-        var order = _endpointOrder;
-        var start = lost is null ? 0 : (order.ToList().FindIndex(e => e.Equals(lost.Endpoint)) + 1) % order.Count;
-        var watch = Stopwatch.StartNew();
+        await _connectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            for (var round = 0; !token.IsCancellationRequested; round++)
+            if (_closing)
             {
-                for (var i = 0; i < order.Count; i++)
-                {
-                    var endpoint = order[(start + i) % order.Count];
-                    ConnectedClient? connected;
-                    EndpointAttemptFailure? failure;
-                    await _connectionGate.WaitAsync(token).ConfigureAwait(false);
-                    try
-                    {
-                        if (_closing)
-                        {
-                            return;
-                        }
-
-                        (connected, failure) = await _connector.ConnectAsync(endpoint, token).ConfigureAwait(false);
-                        if (connected is not null)
-                        {
-                            Install(connected);
-                        }
-                    }
-                    finally
-                    {
-                        _connectionGate.Release();
-                    }
-
-                    if (connected is not null)
-                    {
-                        var how = lost is null ? "connected to" : lost.Endpoint.Equals(endpoint) ? "reconnected to" : $"failed over from {lost.Endpoint} to";
-                        if (lost is not null)
-                        {
-                            Interlocked.Increment(ref _failoverCount);
-                        }
-
-                        Log.Warning($"Session '{Name}' {how} {endpoint} after {watch.ElapsedMilliseconds:N0} ms.");
-                        await RestoreSubscriptionsAsync(token).ConfigureAwait(false);
-                        DrainSpoolOnce();
-                        return;
-                    }
-
-                    LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure!.Reason);
-                    Log.Verbose($"Reconnect to {endpoint} failed: {failure.Reason}");
-                }
-
-                var delay = TimeSpan.FromMilliseconds(Math.Min(MaxReconnectDelay.TotalMilliseconds, 100 * Math.Pow(2, round)));
-                Log.Verbose($"No endpoint of session '{Name}' answered; trying again in {delay.TotalSeconds:0.0} s.");
-                await Task.Delay(delay, token).ConfigureAwait(false);
+                return (null, null);
             }
+
+            var (connected, failure) = await _connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            if (connected is not null)
+            {
+                Install(connected);
+            }
+
+            return (connected, failure);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        finally
         {
-            // The session closed while reconnecting.
+            _connectionGate.Release();
         }
-        catch (ObjectDisposedException)
-        {
-            // Disposed while reconnecting.
-        }
+    }
+
+    void IReconnectTarget.OnAttemptFailed(SangoEndpoint endpoint, EndpointAttemptFailure failure) =>
+        LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure.Reason);
+
+    async Task IReconnectTarget.OnReconnectedAsync(CancellationToken cancellationToken)
+    {
+        await RestoreSubscriptionsAsync(cancellationToken).ConfigureAwait(false);
+        DrainSpoolOnce();
     }
 
     private async Task RestoreSubscriptionsAsync(CancellationToken token)
@@ -747,20 +701,6 @@ public sealed class SangoSession : IDisposable, IPublishHost
             }));
     }
 
-    private void DeliverBacklog(MessageSubscription subscription)
-    {
-        // Messages of a persistent session that arrived before any receiver asked for them. The backlog is no
-        // larger than an inbox, so TryDeliver always finds room.
-        var count = _backlog.Count;
-        for (var i = 0; i < count && _backlog.TryDequeue(out var message); i++)
-        {
-            if (!subscription.Matches(message.Topic) || !subscription.TryDeliver(message))
-            {
-                _backlog.Enqueue(message);
-            }
-        }
-    }
-
     private async Task OnMessageReceivedAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs args)
     {
         var message = args.ApplicationMessage;
@@ -783,40 +723,7 @@ public sealed class SangoSession : IDisposable, IPublishHost
             _seenTopics.TryAdd(message.Topic, 0);
         }
 
-        // Routing and a new receiver's registration take the same lock, so a persistent session's backlog
-        // reaches a new receiver before anything that arrives after it.
-        List<MessageSubscription>? slow = null;
-        lock (_routeGate)
-        {
-            var delivered = false;
-            foreach (var receiver in _receivers)
-            {
-                if (receiver.Matches(message.Topic))
-                {
-                    delivered = true;
-                    if (!receiver.TryDeliver(received))
-                    {
-                        (slow ??= new()).Add(receiver);
-                    }
-                }
-            }
-
-            if (!delivered && !_options.CleanSession)
-            {
-                // A persistent session's queued messages arrive right after the CONNACK, before Receive-SangoMessage
-                // has subscribed again: keep them (bounded) for the next receiver instead of dropping them.
-                _backlog.Enqueue(received);
-                while (_backlog.Count > BacklogLimit && _backlog.TryDequeue(out _))
-                {
-                }
-            }
-        }
-
-        foreach (var receiver in slow ?? [])
-        {
-            // A full inbox: wait outside the lock (back-pressure on this connection only).
-            await receiver.DeliverAsync(received).ConfigureAwait(false);
-        }
+        await _router.RouteAsync(received).ConfigureAwait(false);
     }
 
     private async Task SubscribeAtBrokerAsync(IReadOnlyList<string> filters, int qos, CancellationToken cancellationToken)
@@ -899,35 +806,6 @@ public sealed class SangoSession : IDisposable, IPublishHost
                 source, "Split the data into smaller messages or use a shorter topic.");
         }
     }
-
-    private static SangoException ConnectError(List<EndpointAttemptFailure> failures)
-    {
-        if (failures.Count == 1)
-        {
-            var only = failures[0];
-            return new SangoException(only.ErrorId, only.Kind, $"Could not connect to {only.Endpoint}: {only.Reason}",
-                only.Target ?? only.Endpoint.ToString(), RecommendedAction(only.ErrorId));
-        }
-
-        // The most actionable failure names the error: a refused certificate or password beats "not reachable".
-        var decisive = failures.FirstOrDefault(f => f.ErrorId == SangoErrorIds.CertificateValidationFailed)
-            ?? failures.FirstOrDefault(f => f.ErrorId == SangoErrorIds.AuthenticationFailed);
-        var sameKind = failures.All(f => f.ErrorId == failures[0].ErrorId);
-        var errorId = decisive?.ErrorId ?? (sameKind ? failures[0].ErrorId : SangoErrorIds.ConnectFailed);
-        var kind = decisive?.Kind ?? (sameKind ? failures[0].Kind : SangoErrorKind.ConnectionError);
-        var lines = string.Join(Environment.NewLine, failures.Select(f => $"  {f.Endpoint}: {f.Reason}"));
-        return new SangoException(errorId, kind,
-            $"Could not connect to any of the {failures.Count} endpoints:{Environment.NewLine}{lines}",
-            decisive?.Target ?? failures.Select(f => f.Endpoint.ToString()).ToArray(), RecommendedAction(errorId));
-    }
-
-    private static string RecommendedAction(string errorId) => errorId switch
-    {
-        SangoErrorIds.AuthenticationFailed => "Check the user name and password given with -Credential.",
-        SangoErrorIds.CertificateValidationFailed => "Read the problems listed; pass the issuing CA with -CaFile, connect by a name the certificate is for (or -TlsServerName), or as a last resort -SkipCertificateCheck.",
-        SangoErrorIds.ConnectTimeout => "Check that the broker runs and that a firewall lets the port through, or raise -TimeoutSeconds.",
-        _ => "Check the endpoint's host name and port and that the broker is running.",
-    };
 
     private void ThrowIfDisposed()
     {
