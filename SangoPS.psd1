@@ -10,9 +10,6 @@
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('SangoPS.Format.ps1xml')
-    # Before the cmdlets are imported, SangoPS's own AssemblyLoadContext must answer for its library and MQTTnet.
-    RequiredAssemblies   = @('SangoPS.dll')
-    ScriptsToProcess     = @('SangoPS.LoadContext.ps1')
     CmdletsToExport      = @(
         'Connect-Sango'
         'Disconnect-Sango'

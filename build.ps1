@@ -65,7 +65,7 @@ function Invoke-Build {
     Move-Item (Join-Path $staging 'SangoPS.dll'), (Join-Path $staging 'SangoPS.pdb') -Destination $ModuleOut
     Get-ChildItem $staging -File | Where-Object Extension -in '.dll', '.pdb' | Move-Item -Destination (Join-Path $ModuleOut 'Dependencies')
     Remove-Item $staging -Recurse -Force
-    Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml'), (Join-Path $Root 'SangoPS.LoadContext.ps1') -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml') -Destination $ModuleOut
     if (Get-ChildItem $ModuleOut -Recurse -Filter 'System.Management.Automation.dll') {
         throw 'System.Management.Automation.dll was copied to the output: PowerShellStandard.Library must stay compile-only.'
     }

@@ -89,8 +89,12 @@ public sealed class ConnectSangoCommand : SangoCmdlet
     [ValidateRange(1, 1_000_000)]
     public int MaxQueuedMessages { get; set; } = SangoSessionOptions.DefaultMaxQueuedMessages;
 
+    // Stored as an int: a field of the library's enum type would make the runtime load SangoPS.Engine when
+    // PowerShell lists this assembly's types, before OnImport has installed the load-context resolver.
+    private int _strategy = (int)SangoEndpointStrategy.Failover;
+
     [Parameter]
-    public SangoEndpointStrategy Strategy { get; set; } = SangoEndpointStrategy.Failover;
+    public SangoEndpointStrategy Strategy { get => (SangoEndpointStrategy)_strategy; set => _strategy = (int)value; }
 
     [Parameter]
     [ValidateRange(0, 3600)]

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 
 namespace SangoPS.Commands;
@@ -7,9 +8,8 @@ namespace SangoPS.Commands;
 /// <summary>
 /// From import on, a request for the library assembly is answered from SangoPS's own load context, where
 /// MQTTnet is loaded too. Another module that loaded a different MQTTnet into PowerShell's default context
-/// therefore cannot break SangoPS, nor SangoPS break it. PowerShell resolves the cmdlets' parameter types
-/// while it imports the assembly, before IModuleAssemblyInitializer.OnImport runs, so the manifest loads
-/// SangoPS.dll as a RequiredAssembly and its ScriptsToProcess calls <see cref="Register"/> first.
+/// therefore cannot break SangoPS, nor SangoPS break it. PowerShell calls <see cref="OnImport"/> when it imports
+/// SangoPS.dll (the manifest's RootModule), before the cmdlets are registered or run.
 /// </summary>
 public sealed class SangoModuleInitializer : IModuleAssemblyInitializer
 {
@@ -31,12 +31,25 @@ public sealed class SangoModuleInitializer : IModuleAssemblyInitializer
     }
 
     /// <summary>
-    /// Types in another load context are invisible to PowerShell's type literals, so each public library type is
-    /// also registered under its full name: [SangoPS.Sessions.SangoSession] and -is tests keep working.
+    /// Called by PowerShell when it imports SangoPS.dll, after it has listed the assembly's types and before it
+    /// registers the cmdlets. Nothing before this point may need the library: a public type of this assembly
+    /// whose layout involves a library type (a field of a library enum or struct) would make the runtime look for
+    /// SangoPS.Engine in the default context while the types are listed, before the resolver is installed.
     /// </summary>
     public void OnImport()
     {
         Register();
+        RegisterTypeAccelerators();
+    }
+
+    /// <summary>
+    /// Types in another load context are invisible to PowerShell's type literals, so each public library type is
+    /// also registered under its full name: [SangoPS.Sessions.SangoSession] and -is tests keep working.
+    /// A method of its own, compiled only after <see cref="Register"/> ran: it names a library type.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RegisterTypeAccelerators()
+    {
         var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
         var add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(Type)]);
         if (add is null)
