@@ -120,6 +120,11 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         }
 
         FlushOutcomes();
+        if (_session is not null)
+        {
+            // QoS 0 outcomes are "Sent" once handed to the connection; make that mean "written to the socket".
+            Await(_session.FlushWritesAsync(StopToken), _session);
+        }
     }
 
     private void AddToBatch(SangoSession session)

@@ -239,6 +239,29 @@ public sealed class SangoSession : IDisposable, IPublishHost, IReconnectTarget
 
     void IPublishHost.OnPublishFailed(PublishRequest request) => _usage.Failed();
 
+    /// <summary>
+    /// Waits (at most the session's timeout) until what was written so far has left for the socket: MQTTnet's
+    /// writes only reach a coalescing buffer (<see cref="CoalescingWriteStream"/>), so without this a QoS 0 message
+    /// reported "Sent" could still be in that buffer. A lost connection is reported elsewhere, so it is not an error here.
+    /// </summary>
+    internal async Task FlushWritesAsync(CancellationToken cancellationToken)
+    {
+        if (_connection?.Stream is not { } stream)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+        try
+        {
+            await stream.FlushAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+        }
+    }
+
     /// <summary>What the session has sent and received since it was opened.</summary>
     public SangoUsage GetUsage() => _usage.Snapshot(this, _openedAt, DateTime.Now);
 
