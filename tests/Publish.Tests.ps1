@@ -179,6 +179,23 @@ Describe 'Publish-SangoMessage' {
         finally { Disconnect-Sango $s }
     }
 
+    It 'keeps at most about 1,024 messages queued while connected, however fast the pipeline produces them' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -Name 'short-queue'
+        try {
+            $topic = New-UniqueTopic
+            $sub = Start-Sub $topic
+            # The producer runs on the pipeline thread between Publish-SangoMessage's records, so it sees the queue
+            # as the cmdlet leaves it. QoS 2 (four packets a message) keeps the broker slower than the pipeline.
+            $script:deepest = 0
+            1..6000 | ForEach-Object { $script:deepest = [math]::Max($script:deepest, $s.QueuedMessages); "q$_" } |
+                Publish-SangoMessage -Session $s -Topic $topic -QoS 2
+            $script:deepest | Should -BeGreaterThan 900 -Because 'the broker must have fallen behind for this test to mean anything'
+            $script:deepest | Should -BeLessOrEqual (1024 + 256 + 1) -Because 'queued plus in flight stays within the connected depth and the window'
+            (Wait-MosquittoSubCount $sub -Count 6000 -TimeoutSeconds 60).Count | Should -Be 6000
+        }
+        finally { Disconnect-Sango $s }
+    }
+
     It 'counts published messages on the session' {
         $before = $session.MessagesPublished
         1..25 | ForEach-Object { "n$_" } | Publish-SangoMessage -Topic (New-UniqueTopic)

