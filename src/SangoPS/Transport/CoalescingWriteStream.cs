@@ -20,6 +20,10 @@ internal sealed class CoalescingWriteStream : Stream, IMqttClientStreamEndPoints
     /// <summary>How many bytes may wait before a writer has to wait for the flush loop.</summary>
     public const int HighWaterBytes = 256 * 1024;
 
+    /// <summary>During a <see cref="Hold"/>, a send starts anyway once this much waits: a long burst goes out in
+    /// 32 KB sends (hundreds of small packets each) instead of waiting for its end.</summary>
+    public const int HoldLimitBytes = 32 * 1024;
+
     private static readonly TimeSpan CloseFlushLimit = TimeSpan.FromSeconds(5);
 
     private readonly Stream _inner;
@@ -93,7 +97,7 @@ internal sealed class CoalescingWriteStream : Stream, IMqttClientStreamEndPoints
                 {
                     Append(buffer.Span);
                     PacketWrites++;
-                    startFlush = !_flushing && (_holds == 0 || _pendingLength >= HighWaterBytes);
+                    startFlush = !_flushing && (_holds == 0 || _pendingLength >= HoldLimitBytes);
                     _flushing |= startFlush;
                 }
             }

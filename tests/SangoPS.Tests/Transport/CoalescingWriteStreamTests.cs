@@ -52,6 +52,24 @@ public sealed class CoalescingWriteStreamTests
     }
 
     [Fact]
+    public async Task A_hold_sends_anyway_once_the_hold_limit_is_reached()
+    {
+        var inner = new GatedStream();
+        inner.Open();
+        using var stream = new CoalescingWriteStream(inner, null, null);
+
+        stream.Hold();
+        await stream.WriteAsync(new byte[CoalescingWriteStream.HoldLimitBytes - 1]);
+        Assert.Empty(inner.Written);
+        await stream.WriteAsync(new byte[1]);
+        await inner.FirstWriteStarted.WaitAsync(Bound);
+        await stream.FlushAsync().WaitAsync(Bound);
+
+        Assert.Equal(CoalescingWriteStream.HoldLimitBytes, inner.Written.Count);
+        await stream.ReleaseAsync().WaitAsync(Bound);
+    }
+
+    [Fact]
     public async Task A_failed_send_closes_the_inner_stream_and_fails_later_writes()
     {
         var inner = new GatedStream { Failure = new IOException("connection reset") };
