@@ -38,6 +38,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     private Stopwatch? _batchClock;
     private TimeSpan _lastBatchProgress;
     private ProgressRecord? _batchProgress;
+    private bool _isBatching;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
@@ -67,8 +68,6 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int BatchSize { get; set; } = int.MaxValue;
-
-    private bool _isBatching;
 
     protected override void BeginProcessing() =>
         _isBatching = Batch || MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize));
