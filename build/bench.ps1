@@ -398,6 +398,21 @@ function Add-Failure($Outcome, [string] $Text) {
     Write-Host "  FAILED: $Text"
 }
 
+function New-Series([string[]] $Names) {
+    # One list of per-run values per tool, in the order the tools are run and reported.
+    $series = [ordered]@{}
+    foreach ($name in $Names) { $series[$name] = [System.Collections.Generic.List[double]]::new() }
+    $series
+}
+
+function Add-Medians($Outcome, $Series, [string] $Unit, [string] $Format = 'N0') {
+    # The median of each tool's runs goes into the table; every run's value into the details.
+    foreach ($name in $Series.Keys) {
+        $Outcome.Values[$name] = Get-Median $Series[$name].ToArray()
+        $Outcome.Details.Add("$name $Unit per run: $((@($Series[$name]) | ForEach-Object { Format-Number $_ $Format }) -join ', ')")
+    }
+}
+
 function Invoke-PwshChild {
     # Starts `pwsh -File Script Arguments`; the caller waits for it (bounded) with Wait-BenchProcess.
     param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh')
@@ -411,7 +426,7 @@ function Measure-Publish {
     $case = "publish-qos$QoS"
     $outcome = New-Outcome $case
     $lines = $script:Files.PublishLines
-    $tools = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); mosquitto_pub = [System.Collections.Generic.List[double]]::new(); 'raw MQTTnet' = [System.Collections.Generic.List[double]]::new() }
+    $tools = New-Series 'SangoPS', 'mosquitto_pub', 'raw MQTTnet'
     $timeout = [math]::Max(60, $PublishCount / 500)
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($tool in @($tools.Keys)) {
@@ -451,10 +466,7 @@ function Measure-Publish {
             catch { Add-Failure $outcome "$tool run $run`: $($_.Exception.Message)" }
         }
     }
-    foreach ($tool in $tools.Keys) {
-        $outcome.Values[$tool] = Get-Median $tools[$tool].ToArray()
-        $outcome.Details.Add("$tool msg/s per run: $((@($tools[$tool]) | ForEach-Object { Format-Number $_ }) -join ', ')")
-    }
+    Add-Medians $outcome $tools 'msg/s'
     $outcome
 }
 
@@ -462,7 +474,7 @@ function Measure-ScheduledTask {
     $outcome = New-Outcome 'scheduled-task'
     $pwsh = Get-PwshPath
     $manifest = Join-Path $script:Module 'SangoPS.psd1'
-    $times = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); 'bare pwsh' = [System.Collections.Generic.List[double]]::new(); mosquitto_pub = [System.Collections.Generic.List[double]]::new(); 'Import-Module' = [System.Collections.Generic.List[double]]::new() }
+    $times = New-Series 'SangoPS', 'bare pwsh', 'mosquitto_pub', 'Import-Module'
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($what in @($times.Keys)) {
             try {
@@ -494,10 +506,7 @@ function Measure-ScheduledTask {
             catch { Add-Failure $outcome "$what run $run`: $($_.Exception.Message)" }
         }
     }
-    foreach ($what in $times.Keys) {
-        $outcome.Values[$what] = Get-Median $times[$what].ToArray()
-        $outcome.Details.Add("$what ms per run: $((@($times[$what]) | ForEach-Object { Format-Number $_ 'N1' }) -join ', ')")
-    }
+    Add-Medians $outcome $times 'ms' 'N1'
     $outcome
 }
 
@@ -572,7 +581,7 @@ function Measure-ReceiveLatency {
 
 function Measure-ReceiveRate {
     $outcome = New-Outcome 'receive-rate'
-    $rates = [ordered]@{ SangoPS = [System.Collections.Generic.List[double]]::new(); 'raw MQTTnet' = [System.Collections.Generic.List[double]]::new() }
+    $rates = New-Series 'SangoPS', 'raw MQTTnet'
     $timeout = [math]::Max(120, $BurstCount / 200)
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($tool in @($rates.Keys)) {
@@ -618,10 +627,7 @@ function Measure-ReceiveRate {
             catch { Add-Failure $outcome "$tool run $run`: $($_.Exception.Message)" }
         }
     }
-    foreach ($tool in $rates.Keys) {
-        $outcome.Values[$tool] = Get-Median $rates[$tool].ToArray()
-        $outcome.Details.Add("$tool msg/s per run: $((@($rates[$tool]) | ForEach-Object { Format-Number $_ }) -join ', ')")
-    }
+    Add-Medians $outcome $rates 'msg/s'
     $outcome
 }
 
