@@ -34,6 +34,9 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'SangoPS'
 $Manifest = Import-PowerShellDataFile (Join-Path $Root 'SangoPS.psd1')
+# Platforms that get a ReadyToRun copy of the library for PowerShell 7.6 (.NET 10): Windows, the product's home,
+# and Linux x64, where the tests and the benchmark run. Any other platform loads the portable .NET 8 copy.
+$PrecompiledRuntimes = @('win-x64', 'linux-x64')
 
 function Invoke-Native {
     # Runs an external command and stops the build when it fails: no exit code is ever ignored.
@@ -65,6 +68,15 @@ function Invoke-Build {
     Move-Item (Join-Path $staging 'SangoPS.dll'), (Join-Path $staging 'SangoPS.pdb') -Destination $ModuleOut
     Get-ChildItem $staging -File | Where-Object Extension -in '.dll', '.pdb' | Move-Item -Destination (Join-Path $ModuleOut 'Dependencies')
     Remove-Item $staging -Recurse -Force
+    # The same library and MQTTnet built for .NET 10 and precompiled ReadyToRun, one folder per platform; on
+    # PowerShell 7.6 the load context prefers them (no JIT at first use; .NET 10 ignores .NET 8 ReadyToRun code).
+    foreach ($rid in $PrecompiledRuntimes) {
+        Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/SangoPS.Engine.csproj'), '-c', 'Release', '-f', 'net10.0',
+            '-r', $rid, '--self-contained', 'false', '-p:PublishReadyToRun=true', '-o', $staging, "-p:Version=$version", '--nologo', '-v', 'quiet')
+        $precompiled = New-Item -ItemType Directory -Path (Join-Path $ModuleOut "Dependencies/net10.0/$rid") -Force
+        Get-ChildItem $staging -File | Where-Object Extension -in '.dll', '.pdb' | Move-Item -Destination $precompiled
+        Remove-Item $staging -Recurse -Force
+    }
     Copy-Item (Join-Path $Root 'SangoPS.psd1'), (Join-Path $Root 'SangoPS.Format.ps1xml') -Destination $ModuleOut
     if (Get-ChildItem $ModuleOut -Recurse -Filter 'System.Management.Automation.dll') {
         throw 'System.Management.Automation.dll was copied to the output: PowerShellStandard.Library must stay compile-only.'

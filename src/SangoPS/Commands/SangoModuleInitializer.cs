@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace SangoPS.Commands;
@@ -15,10 +16,31 @@ public sealed class SangoModuleInitializer : IModuleAssemblyInitializer
 {
     private const string EngineAssemblyName = "SangoPS.Engine";
 
-    private static readonly string DependencyDirectory =
-        Path.Combine(Path.GetDirectoryName(typeof(SangoModuleInitializer).Assembly.Location)!, "Dependencies");
+    private static readonly SangoLoadContext LoadContext = new(ChooseDependencyDirectory(
+        Path.Combine(Path.GetDirectoryName(typeof(SangoModuleInitializer).Assembly.Location)!, "Dependencies"),
+        Environment.Version.Major,
+        RuntimeInformation.RuntimeIdentifier));
 
-    private static readonly SangoLoadContext LoadContext = new(DependencyDirectory);
+    /// <summary>
+    /// Dependencies/ holds the library and MQTTnet built for .NET 8 (PowerShell 7.4 and 7.5). On .NET 10 and later
+    /// (PowerShell 7.6) a copy built for .NET 10 and precompiled ReadyToRun for this platform is used when the
+    /// module ships one (Dependencies/net10.0/&lt;runtime id&gt;/): .NET 10 ignores ReadyToRun code compiled against
+    /// .NET 8, and JIT-compiling the library at first use is most of what a short scheduled task pays for SangoPS.
+    /// A runtime id without a folder (another platform, a distribution's own .NET build) uses the portable copy.
+    /// </summary>
+    internal static string ChooseDependencyDirectory(string dependencies, int runtimeMajorVersion, string runtimeIdentifier)
+    {
+        if (runtimeMajorVersion >= 10)
+        {
+            var precompiled = Path.Combine(dependencies, "net10.0", runtimeIdentifier);
+            if (File.Exists(Path.Combine(precompiled, EngineAssemblyName + ".dll")))
+            {
+                return precompiled;
+            }
+        }
+
+        return dependencies;
+    }
 
     private static int s_registered;
 

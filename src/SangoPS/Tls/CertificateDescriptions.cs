@@ -55,7 +55,8 @@ internal static class CertificateDescriptions
         switch (publicKey.Oid.Value)
         {
             case "1.2.840.10045.2.1":
-                return "ECDSA " + CurveName(publicKey.EncodedParameters.RawData);
+                // .NET 10 declares EncodedParameters nullable; an EC key always has its curve parameters.
+                return "ECDSA " + CurveName(publicKey.EncodedParameters?.RawData ?? []);
             case "1.2.840.113549.1.1.1":
             case "1.2.840.113549.1.1.10":
                 var bits = RsaModulusBits(publicKey.EncodedKeyValue.RawData);
