@@ -73,6 +73,18 @@ Describe 'build/bench.ps1 -Quick' {
         $sango | Should -Not -Match '^\?' -Because 'every case must have produced a value'
     }
 
+    It 'prints "<Row>" <Count> time(s), each with a value in the SangoPS column' -ForEach @(
+        @{ Row = '… the same pipeline run again in that pwsh'; Count = 2 }
+        @{ Row = '… `Get-Content lines.txt \| Out-Null` alone'; Count = 2 }
+        @{ Row = 'The same, printing the session'; Count = 1 }
+    ) {
+        $rows = @($tableRows | Where-Object { $_.StartsWith("| $Row") })
+        $rows.Count | Should -Be $Count -Because $because
+        foreach ($row in $rows) {
+            ($row -split '(?<!\\)\|')[2].Trim() | Should -Match '^[\d,]+$' -Because $row
+        }
+    }
+
     It 'measures the batching economy: samples per message and how full the messages are' {
         $row = @($tableRows | Where-Object { $_.StartsWith('| Batching economy') })
         $row[0] | Should -Match '2,000 samples in \d+ messages: [\d.,]+ samples/message, [\d.]+% full'
