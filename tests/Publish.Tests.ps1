@@ -65,6 +65,66 @@ Describe 'Publish-SangoMessage' {
         $got.Payload | Should -Be @('first', 'second')
     }
 
+    Context 'an input object that carries its own session' {
+        BeforeAll {
+            # A second session, to another broker: where a message arrives shows which session sent it. Connecting
+            # makes it the default, so the first session is made the default again by connecting it last.
+            $script:other = Connect-Sango $limited.PlainUri -Credential $cred -Name other
+            $script:first = Connect-Sango $broker.PlainUri -Credential $cred -Name first
+        }
+        AfterAll { $other, $first | Disconnect-Sango }
+
+        It 'publishes each object through the session in its Session property' {
+            $topic = New-UniqueTopic
+            $here = Start-Sub $topic
+            $there = Start-Sub $topic -On $limited
+            @(
+                [pscustomobject]@{ Session = $other; Payload = 'to other' }
+                [pscustomobject]@{ Payload = 'to default' }
+                [pscustomobject]@{ Session = $other; Payload = 'to other again' }
+            ) | Publish-SangoMessage -Topic $topic
+            (Wait-MosquittoSubCount $there -Count 2).Payload | Should -Be @('to other', 'to other again')
+            (Wait-MosquittoSubCount $here -Count 1).Payload | Should -Be 'to default'
+        }
+
+        It 'lets -Session win over the Session property' {
+            $topic = New-UniqueTopic
+            $here = Start-Sub $topic
+            [pscustomobject]@{ Session = $other; Payload = 'by -Session' } | Publish-SangoMessage -Topic $topic -Session $first -PassThru |
+                ForEach-Object Endpoint | Should -Be $first.ConnectedEndpoint
+            (Wait-MosquittoSubCount $here -Count 1).Payload | Should -Be 'by -Session'
+        }
+
+        It 'never searches a string for a session, even one decorated with a Session note property' {
+            $topic = New-UniqueTopic
+            $here = Start-Sub $topic
+            $line = 'a line' | Add-Member -NotePropertyName Session -NotePropertyValue $other -PassThru
+            $line | Publish-SangoMessage -Topic $topic -PassThru | ForEach-Object Endpoint | Should -Be $first.ConnectedEndpoint
+            (Wait-MosquittoSubCount $here -Count 1).Payload | Should -Be 'a line'
+        }
+
+        It 'does not bind -Session from the pipeline' {
+            $attributes = (Get-Command Publish-SangoMessage).Parameters['Session'].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] })
+            $attributes.ValueFromPipelineByPropertyName | Should -Not -Contain $true
+            $attributes.ValueFromPipeline | Should -Not -Contain $true
+        }
+
+        It 'reports InvalidSession for a Session property that holds no session, and sends the rest' {
+            $topic = New-UniqueTopic
+            $here = Start-Sub $topic
+            $bad = [pscustomobject]@{ Session = 'other'; Payload = 'not sent' }
+            $errors = $null
+            $bad, [pscustomobject]@{ Payload = 'sent' } | Publish-SangoMessage -Topic $topic -ErrorVariable errors -ErrorAction SilentlyContinue
+            $errors.Count | Should -Be 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSession,*'
+            $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errors[0].TargetObject | Should -Be $bad
+            $errors[0].Exception.Message | Should -Match 'System\.String, not a SangoPS session'
+            (Wait-MosquittoSubCount $here -Count 1).Payload | Should -Be 'sent'
+            $first.IsConnected | Should -BeTrue
+        }
+    }
+
     It 'returns one result per message with -PassThru, and sets the retain flag with -Retain' {
         $topic = New-UniqueTopic
         $results = 'a', 'bb' | Publish-SangoMessage -Topic $topic -QoS 1 -Retain -PassThru

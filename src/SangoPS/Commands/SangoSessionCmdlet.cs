@@ -12,11 +12,12 @@ public abstract class SangoSessionCmdlet : SangoCmdlet
 {
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(SessionArgumentCompleter))]
-    public SangoSession? Session { get; set; }
+    public virtual SangoSession? Session { get; set; }
 
-    protected SangoSession ResolveSession()
+    /// <summary>-Session, else <paramref name="carried"/> (a session the input object carries), else the default.</summary>
+    protected SangoSession ResolveSession(SangoSession? carried = null)
     {
-        var session = Session ?? SessionRegistry.GetDefault(RunspaceId);
+        var session = Session ?? carried ?? SessionRegistry.GetDefault(RunspaceId);
         if (session is null)
         {
             ThrowSangoError(NoSession());

@@ -5,6 +5,7 @@ public static class SangoErrorIds
 {
     public const string NoSession = "NoSession";
     public const string SessionClosed = "SessionClosed";
+    public const string InvalidSession = "InvalidSession";
     public const string InvalidEndpoint = "InvalidEndpoint";
     public const string InvalidTopic = "InvalidTopic";
     public const string InvalidTopicFilter = "InvalidTopicFilter";
