@@ -209,3 +209,32 @@ Describe 'Send-Telemetry.ps1 as a scheduled task' {
         @(((Wait-MosquittoSubCount $sub -Count 1)[0].Payload | ConvertFrom-Json).samples).Count | Should -Be 1
     }
 }
+
+Describe 'What a short plain-MQTT task loads' {
+    It 'connects, publishes and disconnects without loading OpenSSL (8-12 ms it does not need)' {
+        if (-not (Test-Path /proc/self/maps)) {
+            Set-ItResult -Skipped -Because 'the loaded libraries are read from /proc/self/maps (Linux)'
+            return
+        }
+        $topic = New-UniqueTopic 'task'
+        $sub = Start-Sub $topic
+        # The probe is checked too: after RandomNumberGenerator's first use, OpenSSL must show up in the maps.
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+function Get-OpenSsl { @((Get-Content /proc/self/maps) -match 'libssl|libcrypto').Count }
+Import-Module '$modulePath'
+`$credential = [pscredential]::new('telemetry', (ConvertTo-SecureString '$password' -AsPlainText -Force))
+`$session = Connect-Sango '$($broker.PlainUri)' -Credential `$credential
+Publish-SangoMessage -Session `$session -Topic '$topic' -Payload 'plain'
+Disconnect-Sango `$session
+'OPENSSL_AFTER_TASK=' + (Get-OpenSsl)
+`$null = [System.Security.Cryptography.RandomNumberGenerator]::GetBytes(1)
+'OPENSSL_AFTER_RNG=' + (Get-OpenSsl)
+"@
+        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 45
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'plain'
+        $r.Output | Should -Match 'OPENSSL_AFTER_TASK=0\b'
+        $r.Output | Should -Match 'OPENSSL_AFTER_RNG=[1-9]'
+    }
+}

@@ -15,8 +15,24 @@ public static class MessageIds
 
     // 80 random bits per process and a 48-bit counter: unique across processes and machines (a repeat needs two
     // processes to draw the same 80 bits), and several times cheaper per message than a new random Guid.
-    private static readonly byte[] ProcessPrefix = System.Security.Cryptography.RandomNumberGenerator.GetBytes(10);
+    private static readonly byte[] ProcessPrefix = RandomPrefix();
     private static long s_counter;
+
+    /// <summary>
+    /// The random bytes of one version-4 Guid, without its version and variant bits. Not RandomNumberGenerator:
+    /// on Linux its first use loads OpenSSL, some 8-12 ms that a plain-MQTT scheduled task would pay for this alone.
+    /// </summary>
+    private static byte[] RandomPrefix()
+    {
+        Span<byte> guid = stackalloc byte[16];
+        Guid.NewGuid().TryWriteBytes(guid);
+
+        // Guid byte order: byte 7 holds the version nibble, byte 8 the variant bits; 0-6 and 9-15 are random.
+        var prefix = new byte[10];
+        guid[..7].CopyTo(prefix);
+        guid[9..12].CopyTo(prefix.AsSpan(7));
+        return prefix;
+    }
 
     /// <summary>A 128-bit id (80 random bits of this process, 48 bits of counter) in 22 URL-safe base64 characters.</summary>
     public static string NewId()
