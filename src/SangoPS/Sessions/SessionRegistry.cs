@@ -39,15 +39,9 @@ public static class SessionRegistry
 
     public static SangoSession? GetDefault(Guid runspaceId)
     {
-        if (!ByRunspace.TryGetValue(runspaceId, out var sessions))
-        {
-            return null;
-        }
-
-        lock (sessions)
-        {
-            return sessions.Default;
-        }
+        // Called for every input of a pipeline: one volatile read, no lock (writers still lock, to keep the list
+        // and the default consistent with each other).
+        return ByRunspace.TryGetValue(runspaceId, out var sessions) ? Volatile.Read(ref sessions.Default) : null;
     }
 
     public static IReadOnlyList<SangoSession> GetAll(Guid runspaceId)
@@ -67,6 +61,6 @@ public static class SessionRegistry
     {
         public List<SangoSession> Open { get; } = new();
 
-        public SangoSession? Default { get; set; }
+        public SangoSession? Default;
     }
 }
