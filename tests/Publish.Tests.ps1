@@ -153,6 +153,44 @@ Describe 'Publish-SangoMessage' {
         $got.Payload | Should -Be @('control')
     }
 
+    Context 'ShouldProcess, which is asked only when -WhatIf, a confirmation or its verbose line can apply' {
+        It 'publishes nothing under $WhatIfPreference' {
+            $topic = New-UniqueTopic
+            $sub = Start-Sub $topic
+            $WhatIfPreference = $true
+            try { 'not sent' | Publish-SangoMessage -Topic $topic }
+            finally { $WhatIfPreference = $false }
+            Publish-SangoMessage -Topic $topic -Payload 'control'
+            (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be @('control')
+        }
+
+        It 'writes its verbose line for every message with -Verbose' {
+            $topic = New-UniqueTopic
+            $records = 'a', 'b' | Publish-SangoMessage -Topic $topic -Verbose 4>&1
+            $performing = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "Performing the operation ""Publish 1 bytes at QoS 1"" on target ""$topic""*" })
+            $performing.Count | Should -Be 2
+        }
+
+        It 'asks for confirmation when $ConfirmPreference reaches its impact (Medium)' {
+            # In a -NonInteractive pwsh a confirmation cannot be asked: the command fails instead of publishing.
+            $topic = New-UniqueTopic
+            $sub = Start-Sub $topic
+            $pwsh = (Get-Process -Id $PID).Path
+            [string[]] $pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+            $script = @"
+Import-Module '$((Get-Module SangoPS).Path)'
+`$null = Connect-Sango '$($broker.PlainUri)' -Credential ([pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)))
+`$ConfirmPreference = 'Medium'
+try { Publish-SangoMessage -Topic '$topic' -Payload 'not sent' } catch { 'REFUSED: ' + `$_.Exception.Message }
+Publish-SangoMessage -Topic '$topic' -Payload 'confirmed' -Confirm:`$false
+Disconnect-Sango
+"@
+            $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 45
+            $r.Output | Should -Match 'REFUSED: .*NonInteractive'
+            (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be @('confirmed')
+        }
+    }
+
     It 'refuses invalid topics with InvalidTopic, the topic as target, and goes on with the rest' {
         $topic = New-UniqueTopic
         $sub = Start-Sub $topic
