@@ -363,9 +363,15 @@ if ($Mode -eq 'latency') {
     Receive-SangoMessage -Topic $Topic -QoS 1 -Count $Count -TimeoutSeconds $TimeoutSeconds | ForEach-Object {
         $latency[$n++] = (([DateTime]::UtcNow.Ticks - $epoch) / 10 - [long]$_.Payload) / 1000.0
     }
+    # Also the p99 without the first second (first use of the receive path in this process), to tell a start-up
+    # tail from a steady one; reported in the details, not in the target row.
+    $skip = [math]::Min(1000, [int]($Count / 10))
+    $steady = [double[]]$latency[$skip..($Count - 1)]
+    [Array]::Sort($steady)
     [Array]::Sort($latency)
-    $rank = { param($f) $latency[[math]::Min([math]::Max([math]::Ceiling($f * $Count) - 1, 0), $Count - 1)] }
-    $values = @{ count = $n; p50Ms = (& $rank 0.50); p99Ms = (& $rank 0.99); maxMs = $latency[$Count - 1] }
+    $rank = { param($sorted, $f) $sorted[[math]::Min([math]::Max([math]::Ceiling($f * $sorted.Count) - 1, 0), $sorted.Count - 1)] }
+    $values = @{ count = $n; p50Ms = (& $rank $latency 0.50); p99Ms = (& $rank $latency 0.99); maxMs = $latency[$Count - 1]
+        skipped = $skip; p99SteadyMs = (& $rank $steady 0.99) }
 }
 elseif ($Mode -eq 'rate') {
     # The first message waits for the go file (the burst is then queued in front of the pipeline); the other
@@ -585,7 +591,10 @@ function Measure-ReceiveLatency {
                     $sorted = [double[]]($lat | Sort-Object)
                     if ($sorted.Count -gt 0) { $value = @{ count = $sorted.Count; p50Ms = (Get-Percentile $sorted 0.5); p99Ms = (Get-Percentile $sorted 0.99); maxMs = $sorted[-1] } }
                 }
-                elseif ($r.Result) { $value = @{ count = [int]$r.Result.count; p50Ms = [double]$r.Result.p50Ms; p99Ms = [double]$r.Result.p99Ms; maxMs = [double]$r.Result.maxMs } }
+                elseif ($r.Result) {
+                    $value = @{ count = [int]$r.Result.count; p50Ms = [double]$r.Result.p50Ms; p99Ms = [double]$r.Result.p99Ms; maxMs = [double]$r.Result.maxMs }
+                    if ($r.Result.PSObject.Properties['p99SteadyMs']) { $value.p99SteadyMs = [double]$r.Result.p99SteadyMs; $value.skipped = [int]$r.Result.skipped }
+                }
 
                 $rate = if ($sender -and $sender.Result) { [double]$sender.Result.perSecond } else { 0 }
                 if (-not $sender -or $sender.ExitCode -ne 0) { Add-Failure $outcome "the sender for $tool run $run failed: $(if ($sender) { Get-ProblemText $sender } else { 'not started' })" }
@@ -606,6 +615,10 @@ function Measure-ReceiveLatency {
         $outcome.Values["$tool p50"] = Get-Median ([double[]]@($runsOf | ForEach-Object { $_.p50Ms }))
         $outcome.Values["$tool p99"] = Get-Median ([double[]]@($runsOf | ForEach-Object { $_.p99Ms }))
         $outcome.Details.Add("$tool p50/p99/max ms per run: $(($runsOf | ForEach-Object { '{0}/{1}/{2}' -f (Format-Number $_.p50Ms 'N3'), (Format-Number $_.p99Ms 'N3'), (Format-Number $_.maxMs 'N1') }) -join ', ')")
+        $steady = @($runsOf | Where-Object { $_.ContainsKey('p99SteadyMs') })
+        if ($steady) {
+            $outcome.Details.Add("$tool p99 without the first $(Format-Number $steady[0].skipped) messages (start-up) ms per run: $(($steady | ForEach-Object { Format-Number $_.p99SteadyMs 'N3' }) -join ', ')")
+        }
     }
     $outcome
 }
@@ -885,7 +898,7 @@ function New-Report($Outcomes) {
     $text.Add('')
     $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
     $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The row below it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
-    $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic.")
+    $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic. The details also give SangoPS's p99 without the first 1,000 messages (the first second, when the receive path runs for the first time in the process).")
     $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')
     $text.Add('- Batching economy: a child pwsh builds the objects (host, sensor, value, unit, time, sequence number), then `$samples | Publish-SangoMessage -QoS 1 -Batch -PassThru` packs them; a `mosquitto_sub` subscribed before checks that the messages carry every sample once, in order. Fill is the average payload over the session''s payload limit (51,200 bytes).')
     $text.Add('- Memory: the child pwsh''s `WorkingSet64` after a full GC, before and after the run (connected and imported before the start); the receive is fed by the raw MQTTnet publisher at QoS 1, the publish is `Get-Content | Publish-SangoMessage -QoS 1` with a checking subscriber.')
