@@ -33,18 +33,7 @@ public sealed class GetSangoUsageCommand : SangoCmdlet
             return;
         }
 
-        if (Session is null)
-        {
-            if (SessionRegistry.GetDefault(RunspaceId) is { } current)
-            {
-                WriteObject(current.GetUsage());
-                return;
-            }
-
-            ThrowSangoError(SangoSessionCmdlet.NoSession());
-        }
-
-        foreach (var session in Session!)
+        foreach (var session in Session ?? [DefaultSessionOrStop()])
         {
             WriteObject(session.GetUsage());
         }

@@ -30,26 +30,27 @@ internal static class PayloadEncoder
                 return message.PayloadBytes;
         }
 
-        return TryGetPayloadProperty(payload, out var carried) ? Encode(carried) : EncodeJson(payload);
+        return TryGetProperty(payload, "Payload", out var carried) ? Encode(carried) : EncodeJson(payload);
     }
 
     /// <summary>One sample of a -Batch message: the input's Payload property if it has one, else the input, as JSON.</summary>
     public static byte[] EncodeSample(object? payload) =>
-        EncodeJson(TryGetPayloadProperty(payload, out var carried) ? carried : payload);
+        EncodeJson(TryGetProperty(payload, "Payload", out var carried) ? carried : payload);
 
     /// <summary>
-    /// An object that carries its own payload (a Payload property, with Topic bound by property name): pipeline
-    /// input binds to -Payload by value first, so the whole object arrives here.
+    /// A property the input object carries (its Payload, its Session), as binding by property name would find
+    /// it: pipeline input binds to -Payload by value first, so the whole object arrives here. Hashtables are not
+    /// searched for keys.
     /// </summary>
-    private static bool TryGetPayloadProperty(object? payload, out object? carried)
+    public static bool TryGetProperty(object? input, string name, out object? value)
     {
-        if (payload is PSObject { BaseObject: not IDictionary } candidate && candidate.Properties["Payload"] is { } property)
+        if (input is PSObject { BaseObject: not IDictionary } candidate && candidate.Properties[name] is { } property)
         {
-            carried = property.Value;
+            value = property.Value;
             return true;
         }
 
-        carried = null;
+        value = null;
         return false;
     }
 

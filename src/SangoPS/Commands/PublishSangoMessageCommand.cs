@@ -68,8 +68,9 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     /// <summary>
     /// Not bound by property name, unlike the other session cmdlets: PowerShell would then look for a Session
     /// property on every input, and on a string that Get-Content decorated with its note properties that failed
-    /// lookup cost about a third of a 50,000-line pipeline in a fresh process (docs/benchmarks.md). An input object that carries a session still
-    /// publishes through it: <see cref="SessionCarriedBy"/> looks, and only on objects, never on strings.
+    /// lookup cost about a third of a 50,000-line pipeline in a fresh process (docs/benchmarks.md). An input
+    /// object that carries a session still publishes through it: <see cref="SessionCarriedBy"/> looks, and only
+    /// on objects, never on strings.
     /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(SessionArgumentCompleter))]
@@ -142,11 +143,10 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
             return;
         }
 
-        PublishRequest request;
+        byte[] payload;
         try
         {
-            var payload = PayloadEncoder.Encode(Payload);
-            request = session.CreatePublishRequest(Topic, payload, QoS, Retain, Payload, _tracker);
+            payload = PayloadEncoder.Encode(Payload);
         }
         catch (SangoException exception)
         {
@@ -154,11 +154,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
             return;
         }
 
-        if (!_mayAskShouldProcess || ShouldProcess(Topic, $"Publish {request.PayloadBytes:N0} bytes at QoS {QoS}{(Retain ? " (retained)" : string.Empty)}"))
-        {
-            Enqueue(session, request);
-        }
-
+        Submit(session, Topic, payload, Payload, sampleCount: 1);
         WriteReadyOutcomes();
     }
 
@@ -186,13 +182,12 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     /// <exception cref="SangoException">InvalidSession: the property holds something else.</exception>
     private SangoSession? SessionCarriedBy(object? input)
     {
-        if (Session is not null || input is not PSObject { BaseObject: not string and not byte[] and not System.Collections.IDictionary } wrapped ||
-            wrapped.Properties["Session"] is not { } property)
+        if (Session is not null || input is PSObject { BaseObject: string or byte[] } || !PayloadEncoder.TryGetProperty(input, "Session", out var carried))
         {
             return null;
         }
 
-        return property.Value switch
+        return carried switch
         {
             null => null,
             SangoSession session => session,
@@ -258,22 +253,40 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         }
 
         var (payload, samples) = _batch.Take();
+        if (Submit(_session, _batchTopic, payload, samples, samples.Length))
+        {
+            _batchMessages++;
+        }
+    }
+
+    /// <summary>
+    /// Checks one message (topic, exact size), asks ShouldProcess when it can act, and queues it; false when the
+    /// message was refused (its error written) or declined. <paramref name="source"/> is what an error names.
+    /// </summary>
+    private bool Submit(SangoSession session, string topic, byte[] payload, object? source, int sampleCount)
+    {
         PublishRequest request;
         try
         {
-            request = _session.CreatePublishRequest(_batchTopic, payload, QoS, Retain, samples, _tracker, samples.Length);
+            request = session.CreatePublishRequest(topic, payload, QoS, Retain, source, _tracker, sampleCount);
         }
         catch (SangoException exception)
         {
             WriteSangoError(exception);
-            return;
+            return false;
         }
 
-        if (!_mayAskShouldProcess || ShouldProcess(_batchTopic, $"Publish {samples.Length:N0} input(s) as one JSON array of {payload.Length:N0} bytes at QoS {QoS}{(Retain ? " (retained)" : string.Empty)}"))
+        if (_mayAskShouldProcess)
         {
-            Enqueue(_session, request);
-            _batchMessages++;
+            var what = _isBatching ? $"{sampleCount:N0} input(s) as one JSON array of {payload.Length:N0} bytes" : $"{payload.Length:N0} bytes";
+            if (!ShouldProcess(topic, $"Publish {what} at QoS {QoS}{(Retain ? " (retained)" : string.Empty)}"))
+            {
+                return false;
+            }
         }
+
+        Enqueue(session, request);
+        return true;
     }
 
     private void ReportBatchProgress()

@@ -90,6 +90,20 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>The runspace's default session; a terminating NoSession error when Connect-Sango has not run.</summary>
+    protected SangoSession DefaultSessionOrStop()
+    {
+        var session = SessionRegistry.GetDefault(RunspaceId);
+        if (session is null)
+        {
+            ThrowSangoError(new SangoException(SangoErrorIds.NoSession, SangoErrorKind.InvalidOperation,
+                "There is no SangoPS session: run Connect-Sango first (or pass a session with -Session).", null,
+                "Run Connect-Sango -Endpoint <broker> -Credential (Get-Credential), then run this command again."));
+        }
+
+        return session!;
+    }
+
     protected void WriteSangoError(SangoException exception, object? target = null) =>
         WriteError(SangoErrorRecords.From(exception, target));
 

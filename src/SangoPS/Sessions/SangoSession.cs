@@ -157,7 +157,7 @@ public sealed class SangoSession : IDisposable, IPublishHost, IReconnectTarget
             }
 
             failures.Add(failure);
-            LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure.Reason);
+            NoteFailure(endpoint, failure.Reason);
             Log.Verbose($"{endpoint}: {failure.Reason}");
         }
 
@@ -620,7 +620,7 @@ public sealed class SangoSession : IDisposable, IPublishHost, IReconnectTarget
             return;
         }
 
-        LastFailure = new SangoFailure(DateTime.Now, connection.Endpoint.ToString(), reason);
+        NoteFailure(connection.Endpoint, reason);
         Log.Warning($"Session '{Name}' lost its connection to {connection.Endpoint}: {reason}. Reconnecting.");
         StartReconnecting(connection);
     }
@@ -668,8 +668,9 @@ public sealed class SangoSession : IDisposable, IPublishHost, IReconnectTarget
         }
     }
 
-    void IReconnectTarget.OnAttemptFailed(SangoEndpoint endpoint, EndpointAttemptFailure failure) =>
-        LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), failure.Reason);
+    void IReconnectTarget.OnAttemptFailed(SangoEndpoint endpoint, EndpointAttemptFailure failure) => NoteFailure(endpoint, failure.Reason);
+
+    private void NoteFailure(SangoEndpoint endpoint, string reason) => LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), reason);
 
     async Task IReconnectTarget.OnReconnectedAsync(CancellationToken cancellationToken)
     {

@@ -106,7 +106,7 @@ internal sealed class CoalescingWriteStream : Stream, IMqttClientStreamEndPoints
             {
                 if (startFlush)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(static stream => _ = stream.FlushLoopAsync(), this, preferLocal: false);
+                    StartFlushLoop();
                 }
 
                 return;
@@ -168,7 +168,7 @@ internal sealed class CoalescingWriteStream : Stream, IMqttClientStreamEndPoints
                 if (!_flushing)
                 {
                     _flushing = true;
-                    ThreadPool.UnsafeQueueUserWorkItem(static stream => _ = stream.FlushLoopAsync(), this, preferLocal: false);
+                    StartFlushLoop();
                 }
 
                 wait = ProgressTask();
@@ -268,6 +268,10 @@ internal sealed class CoalescingWriteStream : Stream, IMqttClientStreamEndPoints
             }
         }
     }
+
+    /// <summary>Runs the flush loop on the thread pool, so a writer never waits for a send.</summary>
+    private void StartFlushLoop() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static stream => _ = stream.FlushLoopAsync(), this, preferLocal: false);
 
     private void Append(ReadOnlySpan<byte> bytes)
     {

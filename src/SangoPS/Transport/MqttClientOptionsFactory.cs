@@ -32,7 +32,7 @@ internal static class MqttClientOptionsFactory
         if (endpoint.Transport == EndpointTransport.WebSocket)
         {
             // WebSocketChannel opens the connection (and its TLS); MQTTnet only needs to know it is a WebSocket.
-            builder.WithWebSocketServer(ws => ws.WithUri($"{(endpoint.UseTls ? "wss" : "ws")}://{endpoint.Host}:{endpoint.Port}{endpoint.Path}"));
+            builder.WithWebSocketServer(ws => ws.WithUri(endpoint.ToString()));
         }
         else
         {

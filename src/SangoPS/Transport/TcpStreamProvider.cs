@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Channel;
 using SangoPS.Tls;
@@ -50,8 +49,8 @@ internal sealed class TcpStreamProvider : IMqttClientStreamProvider
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = tls;
-                await tls.AuthenticateAsClientAsync(TlsOptions(), cancellationToken).ConfigureAwait(false);
-                Negotiated = new NegotiatedTls(tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+                await tls.AuthenticateAsClientAsync(TlsClientOptions.Create(_tlsServerName, _clientCertificate, _validator), cancellationToken).ConfigureAwait(false);
+                Negotiated = NegotiatedTls.Of(tls);
             }
 
             Stream = new CoalescingWriteStream(stream, socket.LocalEndPoint, socket.RemoteEndPoint);
@@ -71,17 +70,4 @@ internal sealed class TcpStreamProvider : IMqttClientStreamProvider
             throw;
         }
     }
-
-    private SslClientAuthenticationOptions TlsOptions() => new()
-    {
-        TargetHost = _tlsServerName,
-        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-        ClientCertificates = _clientCertificate is null ? null : new X509CertificateCollection { _clientCertificate },
-
-        // The validator decides (its own host-name and trust rules); the platform's revocation check would need
-        // the network and its verdict is not used.
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-            _validator?.Validate(certificate, chain, errors) ?? errors == SslPolicyErrors.None,
-    };
 }

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Security;
 using System.Net.WebSockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Channel;
 using MQTTnet.Implementations;
@@ -57,19 +56,7 @@ internal sealed class WebSocketChannel : IMqttChannel
         var handler = new SocketsHttpHandler();
         if (_endpoint.UseTls)
         {
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                ClientCertificates = _clientCertificate is null ? null : new X509CertificateCollection { _clientCertificate },
-
-                // The validator decides, as for mqtts; the platform's revocation check would need the network.
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
-                {
-                    tls = sender as SslStream;
-                    return _validator?.Validate(certificate, chain, errors) ?? errors == SslPolicyErrors.None;
-                },
-            };
+            handler.SslOptions = TlsClientOptions.Create(targetHost: null, _clientCertificate, _validator, stream => tls = stream);
         }
 
         _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
@@ -83,9 +70,8 @@ internal sealed class WebSocketChannel : IMqttChannel
 
         try
         {
-            var host = _endpoint.Host.Contains(':', StringComparison.Ordinal) ? "[" + _endpoint.Host + "]" : _endpoint.Host;
-            var uri = new Uri($"{(_endpoint.UseTls ? "wss" : "ws")}://{host}:{_endpoint.Port}{_endpoint.Path}");
-            await socket.ConnectAsync(uri, _invoker, cancellationToken).ConfigureAwait(false);
+            // A ws:// or wss:// endpoint is its own URI.
+            await socket.ConnectAsync(_endpoint.Uri, _invoker, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -95,7 +81,7 @@ internal sealed class WebSocketChannel : IMqttChannel
 
         if (tls is { IsAuthenticated: true })
         {
-            Negotiated = new NegotiatedTls(tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+            Negotiated = NegotiatedTls.Of(tls);
         }
 
         _inner = new MqttWebSocketChannel(socket, RemoteEndPoint, _endpoint.UseTls, _clientCertificate);
