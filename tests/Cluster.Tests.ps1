@@ -267,16 +267,12 @@ Describe 'Store and forward' {
         Stop-SangoTestBroker $a -Kill
         $s = Connect-Sango $a.PlainUri -Credential $cred -SpoolDirectory $spool -TimeoutSeconds 1 -WarningAction SilentlyContinue
         1..50 | ForEach-Object { "w$_" } | Publish-SangoMessage -Session $s -Topic (New-UniqueTopic) -WarningAction SilentlyContinue
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("`$ProgressPreference = 'Continue'; Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; Disconnect-Sango -Session `$args[0] -WarningAction SilentlyContinue").AddArgument($s)
-            $ps.Invoke() | Out-Null
-            $progress = @($ps.Streams.Progress | Where-Object Activity -eq 'Disconnect-Sango')
-            $progress.Count | Should -BeGreaterThan 1
-            $progress[0].StatusDescription | Should -Be '50 left (waiting for the connection)'
-            ($progress | Select-Object -Last 1).RecordType | Should -Be 'Completed'
-        }
-        finally { $ps.Dispose() }
+        $streams = $null
+        $null = Invoke-SangoRunspace -Script "`$ProgressPreference = 'Continue'; Disconnect-Sango -Session `$args[0] -WarningAction SilentlyContinue" -ArgumentList $s -Streams ([ref]$streams)
+        $progress = @($streams.Progress | Where-Object Activity -eq 'Disconnect-Sango')
+        $progress.Count | Should -BeGreaterThan 1
+        $progress[0].StatusDescription | Should -Be '50 left (waiting for the connection)'
+        ($progress | Select-Object -Last 1).RecordType | Should -Be 'Completed'
         (Get-SangoSpool $spool).Count | Should -Be 50
     }
 

@@ -24,7 +24,31 @@ function New-UniqueTopic {
     "$Prefix/$([guid]::NewGuid().ToString('N').Substring(0, 10))"
 }
 
-Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic
+function Invoke-SangoRunspace {
+    <#
+    .SYNOPSIS
+        Runs a script in a new runspace with the module imported and returns its output, within a bound: a command
+        that hangs fails the test instead of hanging the run. The [powershell] is passed back through -Streams so
+        that the caller can read its progress, error and other streams.
+    #>
+    param([Parameter(Mandatory)] [string] $Script, [object[]] $ArgumentList = @(), [int] $TimeoutSeconds = 60, [ref] $Streams)
+    $ps = [powershell]::Create()
+    try {
+        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+        $null = $ps.AddScript("Import-Module '$module'; $Script")
+        foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
+        $handle = $ps.BeginInvoke()
+        if (-not $handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+            $null = $ps.BeginStop($null, $null)
+            throw "The command did not finish within $TimeoutSeconds s: $Script"
+        }
+        $ps.EndInvoke($handle)
+        if ($Streams) { $Streams.Value = $ps.Streams }
+    }
+    finally { $ps.Dispose() }
+}
+
+Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic, Invoke-SangoRunspace
 
 function Wait-BrokerLog {
     # The broker writes its log asynchronously: wait (bounded) for a line rather than reading once.

@@ -67,7 +67,7 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
             var left = session.QueuedMessages;
             progress.PercentComplete = (int)(100L * Math.Max(0, total - left) / Math.Max(total, left));
             progress.StatusDescription = $"{left:N0} left{(session.IsConnected ? string.Empty : " (waiting for the connection)")}";
-            WriteProgress(progress);
+            ReportProgress(progress);
             WriteLog(session);
             if (StopToken.WaitHandle.WaitOne(100))
             {
@@ -76,7 +76,7 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
         }
 
         progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+        ReportProgress(progress);
         return limit > watch.Elapsed ? limit - watch.Elapsed : TimeSpan.Zero;
     }
 }

@@ -164,7 +164,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         if (_batchProgress is not null)
         {
             _batchProgress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(_batchProgress);
+            ReportProgress(_batchProgress);
         }
 
         FlushOutcomes();
@@ -301,7 +301,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         _lastBatchProgress = elapsed;
         _batchProgress ??= new ProgressRecord(3, "Publish-SangoMessage -Batch", "Packing inputs into messages");
         _batchProgress.StatusDescription = $"{_batchSamples:N0} input(s) packed into {_batchMessages:N0} message(s) so far";
-        WriteProgress(_batchProgress);
+        ReportProgress(_batchProgress);
     }
 
     private void Enqueue(SangoSession session, PublishRequest request)
@@ -354,7 +354,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
                 var done = total - _tracker.Outstanding;
                 progress.PercentComplete = (int)(100 * done / total);
                 progress.StatusDescription = $"{done:N0} of {total:N0} acknowledged";
-                WriteProgress(progress);
+                ReportProgress(progress);
             }
 
             if (_session.IsReconnecting)
@@ -378,7 +378,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         if (progress is not null)
         {
             progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
+            ReportProgress(progress);
         }
     }
 

@@ -136,7 +136,7 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
                 {
                     progress.PercentComplete = (int)(100L * received / Count);
                     progress.StatusDescription = $"Received {received:N0} of {Count:N0}";
-                    WriteProgress(progress);
+                    ReportProgress(progress);
                 }
 
                 continue;
@@ -170,7 +170,7 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
         if (progress is not null)
         {
             progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
+            ReportProgress(progress);
         }
 
         if (duplicates is { Dropped: > 0 })

@@ -104,6 +104,21 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
         return session!;
     }
 
+    /// <summary>
+    /// Writes a copy of <paramref name="record"/>: the cmdlets update one record as they go, and a host that keeps
+    /// the records it received (a runspace's Streams.Progress, a remote session) must not see them change later,
+    /// or every record would end up reading like the last one, Completed.
+    /// </summary>
+    protected void ReportProgress(ProgressRecord record) =>
+        WriteProgress(new ProgressRecord(record.ActivityId, record.Activity, record.StatusDescription)
+        {
+            PercentComplete = record.PercentComplete,
+            RecordType = record.RecordType,
+            CurrentOperation = record.CurrentOperation,
+            ParentActivityId = record.ParentActivityId,
+            SecondsRemaining = record.SecondsRemaining,
+        });
+
     protected void WriteSangoError(SangoException exception, object? target = null) =>
         WriteError(SangoErrorRecords.From(exception, target));
 
