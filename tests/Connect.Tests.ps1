@@ -96,6 +96,8 @@ Describe 'Connect-Sango' {
             $port = $silent.LocalEndpoint.Port
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $err = { Connect-Sango "mqtt://127.0.0.1:$port" -TimeoutSeconds 1 } | Should -Throw -PassThru
+            # It waits for -TimeoutSeconds (a deadline of its own would fail the lower bound), and not much longer.
+            $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9
             $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
             $err.FullyQualifiedErrorId | Should -BeLike 'ConnectTimeout,*'
             $err.CategoryInfo.Category | Should -Be 'OperationTimeout'

@@ -88,9 +88,10 @@ Describe 'The precompiled library for PowerShell 7.6' {
     }
 
     It 'loads the precompiled copy on this .NET 10 machine, and it works' {
+        # Skipped only where no copy is built; on a platform that gets one, a missing folder fails below.
         $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
-        if (-not (Test-Path (Join-Path $dependencies "net10.0/$rid"))) {
-            Set-ItResult -Skipped -Because "no precompiled copy ships for $rid"
+        if ($rid -notin 'win-x64', 'linux-x64') {
+            Set-ItResult -Skipped -Because "no precompiled copy is built for $rid"
             return
         }
         $script = @"

@@ -6,6 +6,7 @@ namespace SangoPS.Tests.Transport;
 public sealed class CoalescingWriteStreamTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan NoSendWindow = TimeSpan.FromMilliseconds(200);
 
     [Fact]
     public async Task Writes_made_while_a_send_is_in_progress_leave_together_in_order()
@@ -44,7 +45,7 @@ public sealed class CoalescingWriteStreamTests
             await stream.WriteAsync(new[] { i, i });
         }
 
-        Assert.Empty(inner.Written);
+        await AssertNothingSentWithinAsync(inner, NoSendWindow);
         await stream.ReleaseAsync().WaitAsync(Bound);
 
         Assert.Equal(100, inner.Written.Count);
@@ -60,7 +61,7 @@ public sealed class CoalescingWriteStreamTests
 
         stream.Hold();
         await stream.WriteAsync(new byte[CoalescingWriteStream.HoldLimitBytes - 1]);
-        Assert.Empty(inner.Written);
+        await AssertNothingSentWithinAsync(inner, NoSendWindow);
         await stream.WriteAsync(new byte[1]);
         await inner.FirstWriteStarted.WaitAsync(Bound);
         await stream.FlushAsync().WaitAsync(Bound);
@@ -118,6 +119,16 @@ public sealed class CoalescingWriteStreamTests
     }
 
     /// <summary>An inner stream whose writes wait for <see cref="Open"/> and that records what reached it.</summary>
+    /// <summary>
+    /// A send would start on the thread pool right after the write, so a window without any send shows that the
+    /// hold kept it back (the only wait in these tests that is a duration: it proves an absence).
+    /// </summary>
+    private static async Task AssertNothingSentWithinAsync(GatedStream inner, TimeSpan window)
+    {
+        var first = await Task.WhenAny(inner.FirstWriteStarted, Task.Delay(window));
+        Assert.NotSame(inner.FirstWriteStarted, first);
+    }
+
     private sealed class GatedStream : Stream
     {
         private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,6 +159,8 @@ public sealed class CoalescingWriteStreamTests
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            // Sending after close would lose the bytes on a real socket: fail like one.
+            ObjectDisposedException.ThrowIf(_disposed.Task.IsCompleted, this);
             _firstWrite.TrySetResult();
             await _gate.Task.ConfigureAwait(false);
             if (Failure is not null)
