@@ -5,7 +5,8 @@
     Tasks (first positional parameter):
       build    Release build into out/SangoPS (manifest, assemblies, format and help files).
       test     build, then the xunit tests and the Pester tests (against real mosquitto brokers); ends with
-               one line "N passed, N failed" counting every test, and exits non-zero on any failure.
+               the list of failed tests, if any, then one line "N passed, N failed" counting every test, and
+               exits non-zero on any failure.
       demo     build, then an in-process broker, a session, real telemetry samples of this machine.
       bench    build, then build/bench.ps1: SangoPS beside mosquitto_pub and raw MQTTnet (-Quick: one short run).
       package  build, then build/package.ps1: out/packages/SangoPS.<version>.nupkg, installable with
@@ -116,7 +117,16 @@ function Assert-Mosquitto {
 function Read-TrxCounts([string] $Path) {
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $counters = $trx.TestRun.ResultSummary.Counters
-    return [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    # Each failed test with the first line of its message, for the failure list printed above the closing line.
+    $failures = @($trx.TestRun.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | ForEach-Object {
+            $message = $_.SelectSingleNode('*[local-name()="Output"]/*[local-name()="ErrorInfo"]/*[local-name()="Message"]')
+            "xunit: $($_.testName): $(if ($message) { ($message.InnerText -split "`n")[0] } else { $_.outcome })"
+        })
+    return [pscustomobject]@{
+        Passed   = [int]$counters.passed
+        Failed   = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Failures = $failures
+    }
 }
 
 function Invoke-Test {
@@ -126,7 +136,7 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory -Path $results | Out-Null
 
-    $passed = 0; $failed = 0; $problems = @()
+    $passed = 0; $failed = 0; $problems = @(); $failures = @()
 
     Write-Host "`n== xunit =="
     & dotnet test (Join-Path $Root 'tests/SangoPS.Tests/SangoPS.Tests.csproj') -c Release --nologo `
@@ -135,7 +145,7 @@ function Invoke-Test {
     $trx = Join-Path $results 'xunit.trx'
     if (Test-Path $trx) {
         $counts = Read-TrxCounts $trx
-        $passed += $counts.Passed; $failed += $counts.Failed
+        $passed += $counts.Passed; $failed += $counts.Failed; $failures += $counts.Failures
         Write-Host "xunit: $($counts.Passed) passed, $($counts.Failed) failed"
     }
     if ($xunitExit -ne 0 -or -not (Test-Path $trx)) { $problems += "dotnet test exited with $xunitExit" }
@@ -153,7 +163,13 @@ Import-Module '$pester'
 `$c.Run.PassThru = `$true
 `$c.Output.Verbosity = 'Detailed'
 `$r = Invoke-Pester -Configuration `$c
-[pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; NotRun = `$r.NotRunCount; Skipped = `$r.SkippedCount } |
+# Every failed test, block and file with the first line of its error, so that the end of the log names them.
+`$failures = @(`$r.Failed) + @(`$r.FailedBlocks) + @(`$r.FailedContainers) | ForEach-Object {
+    `$name = if (`$_.PSObject.Properties['ExpandedPath']) { `$_.ExpandedPath } elseif (`$_.PSObject.Properties['Path']) { `$_.Path -join ' ' } else { [string]`$_.Item }
+    `$error1 = @(`$_.ErrorRecord | Select-Object -First 1 | ForEach-Object { (`$_.ToString() -split "``n")[0] })
+    "Pester: `${name}: `$(if (`$error1) { `$error1[0] } else { '(no error of its own: its block failed)' })"
+}
+[pscustomobject]@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; NotRun = `$r.NotRunCount; Skipped = `$r.SkippedCount; Failures = @(`$failures) } |
     ConvertTo-Json | Set-Content -LiteralPath '$summary'
 "@
     $pwsh = Get-PwshInvocation
@@ -165,11 +181,13 @@ Import-Module '$pester'
         $problems += "Pester ended without a complete summary (exit code $pesterExit)"
     }
     else {
-        $passed += [int]$counts.Passed; $failed += [int]$counts.Failed
+        $passed += [int]$counts.Passed; $failed += [int]$counts.Failed; $failures += @($counts.Failures)
         Write-Host "Pester: $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
         if ($pesterExit -ne 0 -and [int]$counts.Failed -eq 0) { $problems += "Pester's pwsh exited with $pesterExit" }
     }
 
+    # The failures again, just above the closing line: a log cut to its tail still names what failed.
+    if ($failures) { Write-Host "`n== Failed =="; foreach ($failure in $failures) { Write-Host "FAILED $failure" } }
     foreach ($problem in $problems) { Write-Host "ERROR: $problem" }
     # A step that broke without counting its tests is counted as one failure, so the closing line never hides it.
     $failed += @($problems).Count
