@@ -151,6 +151,9 @@ function Invoke-Test {
     if ($xunitExit -ne 0 -or -not (Test-Path $trx)) { $problems += "dotnet test exited with $xunitExit" }
 
     Write-Host "`n== Pester (child pwsh, module from $ModuleOut) =="
+    # The tests start many pwsh processes; none of them should reach for the internet (the test machine may have
+    # none), and PowerShell's start-up telemetry is such a reach. Inherited by every child.
+    $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
     $pester = Get-PesterModulePath
     $summary = Join-Path $results 'pester.json'
     $paths = if ($TestPath) { $TestPath | ForEach-Object { (Resolve-Path $_).Path } } else { @(Join-Path $Root 'tests') }

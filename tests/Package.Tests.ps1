@@ -53,6 +53,12 @@ BeforeAll {
         foreach ($key in 'HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'PSModulePath') { if ($User.ContainsKey($key)) { $psi.Environment[$key] = $User[$key] } }
         if ($ModulePath) { $psi.Environment['PSModulePath'] = $ModulePath }
         $psi.Environment['NO_COLOR'] = '1'
+        # The children never reach for the internet. PowerShellGet 2 pings the PowerShell Gallery when it first sets
+        # up a user's repositories; on a machine without internet that ping can outlast the bound (a DNS server slow
+        # to answer, or a connection nobody refuses). A proxy that refuses at once (nothing listens on the discard
+        # port) makes it fail immediately, as it would on an offline machine, without a DNS lookup.
+        foreach ($key in 'HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy') { $psi.Environment[$key] = 'http://127.0.0.1:9' }
+        foreach ($key in 'NO_PROXY', 'no_proxy') { $null = $psi.Environment.Remove($key) }
         $p = [Diagnostics.Process]::Start($psi)
         try {
             $out = $p.StandardOutput.ReadToEndAsync(); $err = $p.StandardError.ReadToEndAsync()
