@@ -24,26 +24,13 @@ BeforeAll {
     $bench = Join-Path $PSScriptRoot '../build/bench.ps1'
 
     # The same PowerShell that runs the tests, in a child process (the benchmark starts and kills processes).
-    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    $psi = if (Test-Path -LiteralPath $exe) { [System.Diagnostics.ProcessStartInfo]::new($exe) }
-    else { $p = [System.Diagnostics.ProcessStartInfo]::new('dotnet'); $p.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')); $p }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-File', $bench, '-ModulePath', $module, '-Quick') { $psi.ArgumentList.Add($a) }
-    $psi.UseShellExecute = $false
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $readOut = $process.StandardOutput.ReadToEndAsync()
-    $readErr = $process.StandardError.ReadToEndAsync()
     # A bound, not a measurement: -Quick normally ends in well under a minute.
-    $script:timedOut = -not $process.WaitForExit(240000)
-    if ($script:timedOut) {
-        $process.Kill($true)
-        $null = $process.WaitForExit(10000)
-    }
-    $null = [System.Threading.Tasks.Task]::WaitAll(@($readOut, $readErr), 10000)
-    $script:exitCode = if ($timedOut) { $null } else { $process.ExitCode }
-    $script:output = if ($readOut.IsCompleted) { $readOut.Result } else { '' }
-    $script:errors = if ($readErr.IsCompleted) { $readErr.Result } else { '' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $run = Invoke-SangoPwsh -ArgumentList '-File', $bench, '-ModulePath', $module, '-Quick' -TimeoutSeconds 240
+    $script:timedOut = $run.TimedOut
+    $script:exitCode = $run.ExitCode
+    $script:output = $run.StdOut
+    $script:errors = $run.StdErr
     $script:tableRows = @($output -split "\r?\n" | Where-Object { $_ -match '^\| ' })
     $script:because = "the benchmark printed:`n$output`n$errors"
 }

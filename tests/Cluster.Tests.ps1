@@ -6,8 +6,6 @@ BeforeAll {
     $script:cred = New-TestCredential
     $script:a = Start-SangoTestBroker -Name broker-a -Plain
     $script:b = Start-SangoTestBroker -Name broker-b -Plain -BridgeTo $a
-    $script:pwsh = (Get-Process -Id $PID).Path
-    [string[]] $script:pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
 
     function Restart-Both {
         foreach ($broker in $a, $b) {
@@ -25,7 +23,7 @@ BeforeAll {
     # Runs a script in a new pwsh process (a scheduled task's run), with the module imported.
     function Invoke-ChildPwsh([string] $Script) {
         $full = "Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; `$ErrorActionPreference = 'Stop'; $Script"
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $full)) -TimeoutSeconds 60
+        $r = Invoke-SangoPwsh -ArgumentList '-Command', $full -TimeoutSeconds 60
         if ($r.ExitCode -ne 0) { throw "child pwsh failed ($($r.ExitCode)): $($r.StdOut) $($r.StdErr)" }
         $r
     }
@@ -311,7 +309,8 @@ Describe 'Store and forward' {
         $sub = Start-Sub $a $topic
         $script = "`$c = [pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)); Connect-Sango '$($a.PlainUri)' -Credential `$c -SpoolDirectory '$spool' | Out-Null; Disconnect-Sango"
         $full = "Import-Module '$(Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1')'; $script"
-        $procs = 1..2 | ForEach-Object { Start-Process -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', "`"$($full -replace '"', '\"')`"")) -PassThru }
+        $pwsh = Get-SangoPwsh
+        $procs = 1..2 | ForEach-Object { Start-Process -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', "`"$($full -replace '"', '\"')`"")) -PassThru }
         foreach ($p in $procs) { $p.WaitForExit(60000) | Should -BeTrue; $p.ExitCode | Should -Be 0 }
         $got = Wait-MosquittoSubCount $sub -Count 300 -TimeoutSeconds 30
         # Nothing else can arrive: a control message after both processes ended comes last.

@@ -2,14 +2,12 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:module = if ($env:SANGOPS_MODULE) { $env:SANGOPS_MODULE } else { Join-Path $PSScriptRoot '../out/SangoPS' }
-    $script:pwsh = (Get-Process -Id $PID).Path
-    [string[]] $script:pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
 }
 
 Describe 'build.ps1 demo' {
     It 'publishes telemetry samples of this machine, receives them back over plain MQTT and TLS, and shows a refusal' {
         $demo = Join-Path $PSScriptRoot '../build/demo.ps1'
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-File', $demo, '-ModulePath', $module)) -TimeoutSeconds 120
+        $r = Invoke-SangoPwsh -ArgumentList '-File', $demo, '-ModulePath', $module -TimeoutSeconds 120
         $r.ExitCode | Should -Be 0 -Because ($r.StdOut + $r.StdErr)
         $out = $r.StdOut -replace '\x1b\[[0-9;]*m', ''
         foreach ($sample in 'cpu', 'memory', 'processes', 'uptime') { $out | Should -Match "demo/[^/\s]+/$sample" }

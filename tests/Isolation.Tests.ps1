@@ -3,8 +3,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:module = if ($env:SANGOPS_MODULE) { $env:SANGOPS_MODULE } else { Join-Path $PSScriptRoot '../out/SangoPS' }
-    $script:pwsh = (Get-Process -Id $PID).Path
-    [string[]] $script:pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
 
     # A stand-in for another module's MQTTnet: an assembly named MQTTnet, version 4.3.7, with a type of its own.
     $script:other = Join-Path $TestDrive 'other-module'
@@ -33,7 +31,7 @@ Disconnect-Sango; `$broker | Stop-SangoLocalBroker
     'MQTTNET=' + `$_.GetName().Version + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name
 }
 "@
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 60
+        $r = Invoke-SangoPwsh -ArgumentList '-Command', $script -TimeoutSeconds 60
         $r.ExitCode | Should -Be 0 -Because ($r.StdOut + $r.StdErr)
         $r.StdOut | Should -Match 'RECEIVED=isolated'
         $r.StdOut | Should -Match 'FOREIGN=4\.3\.7\.0'
@@ -106,7 +104,7 @@ Disconnect-Sango; `$broker | Stop-SangoLocalBroker
     'LOADED=' + `$_.GetName().Name + '@' + `$_.Location
 }
 "@
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 60
+        $r = Invoke-SangoPwsh -ArgumentList '-Command', $script -TimeoutSeconds 60
         $r.ExitCode | Should -Be 0 -Because ($r.StdOut + $r.StdErr)
         $r.StdOut | Should -Match 'RECEIVED=precompiled'
         $precompiled = [regex]::Escape((Join-Path $dependencies "net10.0/$rid"))

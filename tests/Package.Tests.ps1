@@ -16,8 +16,6 @@ BeforeAll {
     $script:version = $manifest.ModuleVersion
     $script:packageScript = Join-Path $PSScriptRoot '../build/package.ps1'
 
-    $script:pwsh = (Get-Process -Id $PID).Path
-    [string[]] $script:pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
 
     function New-IsolatedUser([string] $Name) {
         $root = Join-Path $TestDrive "home-$Name"
@@ -37,11 +35,12 @@ BeforeAll {
     function Invoke-Pwsh {
         # Runs a new pwsh -NoProfile -NonInteractive with the environment of $User; bounded by $TimeoutSeconds.
         param([hashtable] $User, [string] $Command, [string] $File, [string[]] $Arguments = @(), [string] $ModulePath, [double] $TimeoutSeconds = 60)
-        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh)
+        $pwsh = Get-SangoPwsh
+        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
         $psi.UseShellExecute = $false
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
-        foreach ($a in $pwshArgs + @('-NoProfile', '-NonInteractive')) { $psi.ArgumentList.Add($a) }
+        foreach ($a in $pwsh.Prefix + @('-NoProfile', '-NonInteractive')) { $psi.ArgumentList.Add($a) }
         if ($File) {
             $psi.ArgumentList.Add('-File'); $psi.ArgumentList.Add($File)
             foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }

@@ -176,8 +176,6 @@ Describe 'Publish-SangoMessage' {
             # In a -NonInteractive pwsh a confirmation cannot be asked: the command fails instead of publishing.
             $topic = New-UniqueTopic
             $sub = Start-Sub $topic
-            $pwsh = (Get-Process -Id $PID).Path
-            [string[]] $pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
             $script = @"
 Import-Module '$((Get-Module SangoPS).Path)'
 `$null = Connect-Sango '$($broker.PlainUri)' -Credential ([pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)))
@@ -186,7 +184,7 @@ try { Publish-SangoMessage -Topic '$topic' -Payload 'not sent' } catch { 'REFUSE
 Publish-SangoMessage -Topic '$topic' -Payload 'confirmed' -Confirm:`$false
 Disconnect-Sango
 "@
-            $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 45
+            $r = Invoke-SangoPwsh -ArgumentList '-Command', $script -TimeoutSeconds 45
             $r.Output | Should -Match 'REFUSED: .*NonInteractive'
             (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be @('confirmed')
         }

@@ -6,8 +6,6 @@ BeforeAll {
     Import-SangoModuleUnderTest
     $script:telemetryScript = (Resolve-Path (Join-Path $PSScriptRoot '../build/examples/Send-Telemetry.ps1')).ProviderPath
     $script:modulePath = (Get-Module SangoPS).ModuleBase
-    $script:pwsh = (Get-Process -Id $PID).Path
-    [string[]] $script:pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
 
     # A password nothing else contains, so that finding it anywhere in the output is certain to be a leak.
     $script:password = 'Tel3metry-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
@@ -24,10 +22,10 @@ BeforeAll {
     function Invoke-Telemetry {
         # One scheduled run; returns the exit code, the output and the log of the run's data directory.
         param([Parameter(Mandatory)] [string] $DataDirectory, [string[]] $Endpoint = @($broker.PlainUri), [string[]] $Arguments = @(), [string] $CredentialPath = $credentialFile)
-        $argv = $pwshArgs + @('-NoProfile', '-NonInteractive', '-File', $telemetryScript, '-DataDirectory', $DataDirectory,
+        $argv = @('-File', $telemetryScript, '-DataDirectory', $DataDirectory,
             '-ModulePath', $modulePath, '-TimeoutSeconds', '1', '-Endpoint', ($Endpoint -join ',')) + $Arguments
         if ($CredentialPath) { $argv += @('-CredentialPath', $CredentialPath) }
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList $argv -TimeoutSeconds 45
+        $r = Invoke-SangoPwsh -ArgumentList $argv -TimeoutSeconds 45
         $r.TimedOut | Should -BeFalse -Because 'a scheduled run must end by itself'
         $log = Join-Path $DataDirectory 'logs/Send-Telemetry.log'
         [pscustomobject]@{
@@ -231,7 +229,7 @@ Disconnect-Sango `$session
 `$null = [System.Security.Cryptography.RandomNumberGenerator]::GetBytes(1)
 'OPENSSL_AFTER_RNG=' + (Get-OpenSsl)
 "@
-        $r = Invoke-SangoTestProcess -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-Command', $script)) -TimeoutSeconds 45
+        $r = Invoke-SangoPwsh -ArgumentList '-Command', $script -TimeoutSeconds 45
         $r.ExitCode | Should -Be 0 -Because $r.Output
         (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'plain'
         $r.Output | Should -Match 'OPENSSL_AFTER_TASK=0\b'

@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
     Shared helpers for the SangoPS Pester tests: import the built module, make credentials, run a cmdlet in
-    another runspace.
+    another runspace or a script in another pwsh process.
 #>
 
 # One instance of the broker fixture for the whole run, visible to the test files and to these helpers.
@@ -48,7 +48,31 @@ function Invoke-SangoRunspace {
     finally { $ps.Dispose() }
 }
 
-Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic, Invoke-SangoRunspace
+function Get-SangoPwsh {
+    <#
+    .SYNOPSIS
+        How to start the PowerShell that runs the tests in a new process: FilePath, and Prefix, the arguments that
+        come first (pwsh.dll when the tests run under `dotnet pwsh`).
+    #>
+    $path = (Get-Process -Id $PID).Path
+    [pscustomobject]@{
+        FilePath = $path
+        Prefix   = [string[]]$(if ($path -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() })
+    }
+}
+
+function Invoke-SangoPwsh {
+    <#
+    .SYNOPSIS
+        Runs a new pwsh -NoProfile -NonInteractive with the given arguments (-Command <script>, or -File <path> and
+        its parameters), within a bound, and returns Invoke-SangoTestProcess's result (ExitCode, StdOut, StdErr, Output).
+    #>
+    param([Parameter(Mandatory)] [string[]] $ArgumentList, [double] $TimeoutSeconds = 60)
+    $pwsh = Get-SangoPwsh
+    Invoke-SangoTestProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive') + $ArgumentList) -TimeoutSeconds $TimeoutSeconds
+}
+
+Export-ModuleMember -Function Import-SangoModuleUnderTest, New-TestCredential, New-UniqueTopic, Invoke-SangoRunspace, Get-SangoPwsh, Invoke-SangoPwsh
 
 function Wait-BrokerLog {
     # The broker writes its log asynchronously: wait (bounded) for a line rather than reading once.
