@@ -126,7 +126,9 @@ function Start-BenchProcess {
         [Parameter(Mandatory)] [string] $FilePath,
         [string[]] $ArgumentList = @(),
         [string] $StdIn = '/dev/null',
-        [string] $Name = (Split-Path -Leaf $FilePath)
+        [string] $Name = (Split-Path -Leaf $FilePath),
+        # Extra environment variables for the program (e.g. a .NET start-up setting).
+        [hashtable] $Environment = @{}
     )
     $out = New-WorkFile "$Name.out"
     $err = New-WorkFile "$Name.err"
@@ -136,6 +138,7 @@ function Start-BenchProcess {
     $psi.Environment['BENCH_IN'] = $StdIn
     $psi.Environment['BENCH_OUT'] = $out
     $psi.Environment['BENCH_ERR'] = $err
+    foreach ($key in $Environment.Keys) { $psi.Environment[$key] = [string]$Environment[$key] }
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     $process = [System.Diagnostics.Process]::Start($psi)
     $script:State.Processes.Add($process)
@@ -431,10 +434,10 @@ function Add-Medians($Outcome, $Series, [string] $Unit, [string] $Format = 'N0')
 
 function Invoke-PwshChild {
     # Starts `pwsh -File Script Arguments`; the caller waits for it (bounded) with Wait-BenchProcess.
-    param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh')
+    param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh', [hashtable] $Environment = @{})
     $pwsh = Get-PwshPath
     $argv = $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments
-    Start-BenchProcess -FilePath $pwsh.FilePath -ArgumentList $argv -Name $Name
+    Start-BenchProcess -FilePath $pwsh.FilePath -ArgumentList $argv -Name $Name -Environment $Environment
 }
 
 function Measure-Publish {
@@ -444,8 +447,10 @@ function Measure-Publish {
     $lines = $script:Files.PublishLines
     # 'SangoPS' is the first pipeline of a fresh pwsh (the target's row); the same child then runs it
     # $LaterPipelines more times ('SangoPS, later pipelines'). 'Get-Content alone' is the input side by itself in
-    # a fresh pwsh: no pipeline fed by it can be faster.
-    $tools = New-Series 'SangoPS', 'SangoPS, later pipelines', 'Get-Content alone', 'mosquitto_pub', 'raw MQTTnet'
+    # a fresh pwsh: no pipeline fed by it can be faster. 'SangoPS, no tiering' is the first row again in a pwsh
+    # started with DOTNET_TieredCompilation=0, where PowerShell's own code is compiled optimized at once: it shows
+    # how much of the first row is .NET compiling PowerShell (a start-up setting of pwsh, not of the module).
+    $tools = New-Series 'SangoPS', 'SangoPS, later pipelines', 'SangoPS, no tiering', 'Get-Content alone', 'mosquitto_pub', 'raw MQTTnet'
     $timeout = [math]::Max(60, $PublishCount / 500)
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($tool in @($tools.Keys)) {
@@ -456,11 +461,12 @@ function Measure-Publish {
                 $checkers = if ($tool -eq 'SangoPS') { foreach ($k in 1..$pipelines) { Start-Checker -Topic "$topic/$k" -Count $PublishCount } }
                 elseif ($tool -ne 'Get-Content alone') { Start-Checker -Topic $topic -Count $PublishCount }
                 $ms = $null
-                if ($tool -in 'SangoPS', 'Get-Content alone') {
+                if ($tool -in 'SangoPS', 'SangoPS, no tiering', 'Get-Content alone') {
                     $arguments = @('-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', "bench-sango-$case-$run", '-Topic', $topic,
                         '-QoS', $QoS, '-File', $lines, '-Pipelines', $pipelines)
                     if ($tool -eq 'Get-Content alone') { $arguments += '-InputOnly' }
-                    $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Arguments $arguments) -TimeoutSeconds ($timeout * $pipelines)
+                    $environment = if ($tool -eq 'SangoPS, no tiering') { @{ DOTNET_TieredCompilation = '0' } } else { @{} }
+                    $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Arguments $arguments -Environment $environment) -TimeoutSeconds ($timeout * $pipelines)
                     if ($r.ExitCode -eq 0 -and $r.Result) {
                         [double[]] $each = $r.Result.elapsedMs
                         $ms = $each[0]
@@ -840,6 +846,9 @@ function New-Report($Outcomes) {
         $inputSide = $o.Values.'Get-Content alone'
         $rows.Add(('| … `Get-Content lines.txt \| Out-Null` alone, first pipeline of a fresh pwsh (lines/s) | {0} | — | — | {1} mosquitto_pub: the ceiling of the first row | — | — |' -f
                 (Format-Value $inputSide), (Format-Ratio (Get-Ratio $inputSide $m))))
+        $untiered = $o.Values.'SangoPS, no tiering'
+        $rows.Add(('| … the first row again, in a pwsh started with `DOTNET_TieredCompilation=0` (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: the first row without .NET compiling PowerShell in tiers (a pwsh start-up setting; it slows every start) | — | — |' -f
+                (Format-Value $untiered), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $untiered $m))))
     }
     $o = $Outcomes['scheduled-task']
     $over = $o.Values.SangoPS - $o.Values.'bare pwsh'
@@ -895,7 +904,7 @@ function New-Report($Outcomes) {
     $text.Add('')
     $text.Add('## How each case is measured')
     $text.Add('')
-    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
+    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. The fourth row is the first row again in a child started with `DOTNET_TieredCompilation=0`: .NET then compiles every method optimized the first time, instead of running PowerShell''s code unoptimized and instrumented until it is recompiled; the gap between the two rows is what tiered compilation of PowerShell costs the first pipeline. mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
     $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The row below it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
     $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic. The details also give SangoPS's p99 without the first 1,000 messages (the first second, when the receive path runs for the first time in the process).")
     $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')

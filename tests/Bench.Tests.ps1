@@ -63,6 +63,7 @@ Describe 'build/bench.ps1 -Quick' {
     It 'prints "<Row>" <Count> time(s), each with a value in the SangoPS column' -ForEach @(
         @{ Row = '… the same pipeline run again in that pwsh'; Count = 2 }
         @{ Row = '… `Get-Content lines.txt \| Out-Null` alone'; Count = 2 }
+        @{ Row = '… the first row again, in a pwsh started with `DOTNET_TieredCompilation=0`'; Count = 2 }
         @{ Row = 'The same, printing the session'; Count = 1 }
     ) {
         $rows = @($tableRows | Where-Object { $_.StartsWith("| $Row") })
