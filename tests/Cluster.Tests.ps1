@@ -4,10 +4,8 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-SangoModuleUnderTest
     $script:cred = New-TestCredential
-    # No limit on what a broker queues for a slow subscriber or bridge (mosquitto's default drops beyond 1,000), so a
-    # stalled mosquitto_sub or bridge on a busy machine cannot lose messages that the tests count.
-    $script:a = Start-SangoTestBroker -Name broker-a -Plain -MaxQueuedMessages 0
-    $script:b = Start-SangoTestBroker -Name broker-b -Plain -BridgeTo $a -MaxQueuedMessages 0
+    $script:a = Start-SangoTestBroker -Name broker-a -Plain
+    $script:b = Start-SangoTestBroker -Name broker-b -Plain -BridgeTo $a
 
     function Restart-Both {
         foreach ($broker in $a, $b) {

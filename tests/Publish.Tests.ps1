@@ -3,10 +3,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-SangoModuleUnderTest
     $script:cred = New-TestCredential
-    # No limit on what the broker queues for a subscriber: with mosquitto's default (1,000 queued + 20 in flight) a
-    # mosquitto_sub that a busy machine stalls while thousands of messages arrive silently loses the rest, and a
-    # test waiting for all of them fails (a stalled subscriber got 1,020 of 6,000 that way; with no limit, 6,000).
-    $script:broker = Start-SangoTestBroker -Name publish -Plain -MaxQueuedMessages 0
+    $script:broker = Start-SangoTestBroker -Name publish -Plain
     $script:limited = Start-SangoTestBroker -Name limited -Plain -MaxPacketSize 2048
     $script:session = Connect-Sango $broker.PlainUri -Credential $cred -Name publish
 

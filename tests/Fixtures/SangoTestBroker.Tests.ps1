@@ -358,6 +358,21 @@ Describe 'SangoTestBroker fixture' {
             Stop-SangoTestBroker $b
         }
 
+        It 'queues without limit by default, so a stalled subscriber still gets every message' {
+            if (-not $IsLinux) { Set-ItResult -Skipped -Because 'the subscriber is stalled with SIGSTOP'; return }
+            $b = Start-SangoTestBroker -Name unlimited
+            (Get-Content $b.ConfigPath) | Should -Contain 'max_queued_messages 0'
+            $sub = Start-MosquittoSub -Broker $b -Topic sango/stalled -Qos 1 -User sango -Password sango-pass
+            # With mosquitto's default limit this subscriber would get 1,020 of the 1,500 (1,000 queued + 20 in flight).
+            & kill -STOP $sub.Pid
+            try {
+                (Invoke-MosquittoPub -Broker $b -Topic sango/stalled -Message m -Qos 1 -User sango -Password sango-pass -ExtraArguments '--repeat', '1500' -TimeoutSeconds 60).ExitCode | Should -Be 0
+            }
+            finally { & kill -CONT $sub.Pid }
+            (Wait-MosquittoSubCount $sub -Count 1500 -TimeoutSeconds 30).Count | Should -Be 1500
+            Stop-SangoTestBroker $b
+        }
+
         It 'allows anonymous clients on public/# with -AllowAnonymous' {
             $b = Start-SangoTestBroker -Name anon -AllowAnonymous
             $sub = Start-MosquittoSub -Broker $b -Topic 'public/#'

@@ -794,7 +794,9 @@ function Start-SangoTestBroker {
     .PARAMETER MessageSizeLimit
         message_size_limit (deprecated in mosquitto 2 but honoured).
     .PARAMETER MaxQueuedMessages
-        max_queued_messages (mosquitto default 1000).
+        max_queued_messages. Default 0, no limit: with mosquitto's own default (1000 queued + 20 in flight) a
+        subscriber that a busy machine stalls while thousands of messages arrive silently loses the rest, and a test
+        that waits for all of them fails.
     .PARAMETER SetTcpNoDelay
         set_tcp_nodelay true.
     .PARAMETER BridgeTo
@@ -837,7 +839,7 @@ function Start-SangoTestBroker {
         [switch]$AllowAnonymous,
         [ValidateRange(1, 268435455)][int]$MaxPacketSize,
         [ValidateRange(1, 268435455)][int]$MessageSizeLimit,
-        [ValidateRange(0, 2147483647)][int]$MaxQueuedMessages,
+        [ValidateRange(0, 2147483647)][int]$MaxQueuedMessages = 0,
         [switch]$SetTcpNoDelay,
         [object]$BridgeTo,
         [string]$Tls13CipherSuite,
@@ -969,7 +971,7 @@ function Start-SangoTestBroker {
         $conf.Add('connection_messages true')
         if ($PSBoundParameters.ContainsKey('MaxPacketSize')) { $conf.Add("max_packet_size $MaxPacketSize") }
         if ($PSBoundParameters.ContainsKey('MessageSizeLimit')) { $conf.Add("message_size_limit $MessageSizeLimit") }
-        if ($PSBoundParameters.ContainsKey('MaxQueuedMessages')) { $conf.Add("max_queued_messages $MaxQueuedMessages") }
+        $conf.Add("max_queued_messages $MaxQueuedMessages")
         if ($SetTcpNoDelay) { $conf.Add('set_tcp_nodelay true') }
         if ($ExtraConfig) {
             $conf.Add('')
