@@ -20,6 +20,10 @@
       5. Batching economy: 10,000 typical telemetry objects through Publish-SangoMessage -Batch: samples per
          message and how full the messages are (payload / the session's payload limit), checked by a subscriber.
 
+    The first publish pipeline and the scheduled task are also timed in a copy of this PowerShell whose IL
+    assemblies the benchmark compiles ReadyToRun with crossgen2 (from the NuGet package folder, where the build's
+    ReadyToRun step puts it), as PowerShell's MSI and zip packages ship them.
+
     Prints a markdown table (and per-run details); writes it to -OutFile (default docs/benchmarks.md, none with
     -Quick). Text below the "kept" marker of an existing -OutFile survives the rewrite. Exits 1 when any run
     failed its correctness check (a missed performance target is reported, not failed), 130 when interrupted
@@ -78,6 +82,9 @@ $script:State = @{
     Failures   = [System.Collections.Generic.List[string]]::new()
 }
 
+# The ReadyToRun copy of this PowerShell (New-ReadyToRunPowerShell): its folder, and how it was made or why not.
+$script:ReadyToRun = @{ Home = $null; Note = 'not built' }
+
 #region Helpers: processes, files, numbers
 
 function Format-Number([double] $Value, [string] $Format = 'N0') { $Value.ToString($Format, $Invariant) }
@@ -108,10 +115,12 @@ function Get-CommandPath([string] $Name) {
 }
 
 function Get-PwshPath {
-    # The child pwsh is the PowerShell that runs this script (the repository's pinned tool).
-    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    # The child pwsh is the PowerShell that runs this script (the repository's pinned tool), or the same
+    # PowerShell in another folder (its ReadyToRun copy, New-ReadyToRunPowerShell).
+    param([string] $PowerShellHome = $PSHOME)
+    $exe = Join-Path $PowerShellHome ($IsWindows ? 'pwsh.exe' : 'pwsh')
     if (Test-Path -LiteralPath $exe) { return @{ FilePath = $exe; Prefix = @() } }
-    @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
+    @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $PowerShellHome 'pwsh.dll')) }
 }
 
 function New-WorkFile([string] $Name) {
@@ -298,6 +307,69 @@ function Complete-Checker($Checker, [double] $TimeoutSeconds = 60) {
 
 #endregion
 
+#region A ReadyToRun copy of this PowerShell
+
+# PowerShell's MSI and zip packages ship its assemblies precompiled ReadyToRun; the `dotnet tool` PowerShell that
+# this repository pins is IL only, so .NET compiles PowerShell's own code while it runs (docs/benchmarks.md). The
+# benchmark repeats the first publish pipeline and the scheduled task in a copy of the running PowerShell whose
+# assemblies it compiles with crossgen2, so that each run also shows the figures of an installed PowerShell.
+
+function Get-Crossgen2Path {
+    # crossgen2 is a NuGet package, restored by the SDK for build.ps1's ReadyToRun copy of the library; the newest
+    # one for this runtime's major.minor version, or $null.
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
+    $rid = "$($IsMacOS ? 'osx' : 'linux')-$arch"
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $folder = Join-Path $packages "microsoft.netcore.app.crossgen2.$rid"
+    if (-not (Test-Path -LiteralPath $folder)) { return $null }
+    $runtime = [Environment]::Version
+    $newest = Get-ChildItem -LiteralPath $folder -Directory |
+        ForEach-Object { $v = $null; if ([version]::TryParse($_.Name, [ref] $v) -and $v.Major -eq $runtime.Major -and $v.Minor -eq $runtime.Minor) { [pscustomobject]@{ Version = $v; Path = $_.FullName } } } |
+        Sort-Object Version | Select-Object -Last 1
+    if (-not $newest) { return $null }
+    $exe = Join-Path $newest.Path 'tools/crossgen2'
+    if (Test-Path -LiteralPath $exe) { [pscustomobject]@{ FilePath = $exe; Version = $newest.Version; Arch = $arch } } else { $null }
+}
+
+function Test-ILOnlyAssembly([string] $Path) {
+    # A managed assembly without precompiled code (no ReadyToRun header); false for native libraries.
+    try {
+        $stream = [System.IO.File]::OpenRead($Path)
+        try {
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+            try { $pe.HasMetadata -and $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -eq 0 } finally { $pe.Dispose() }
+        }
+        finally { $stream.Dispose() }
+    }
+    catch [System.BadImageFormatException] { $false }
+}
+
+function New-ReadyToRunPowerShell {
+    # Copies $PSHOME into the work folder and compiles each of its IL-only assemblies ReadyToRun against this
+    # runtime, one crossgen2 process per assembly (crossgen2 compiles only the first input unless asked for a
+    # composite image). Returns the copy's folder, or $null with the reason in $script:ReadyToRun.Note.
+    $crossgen = Get-Crossgen2Path
+    if (-not $crossgen) {
+        $script:ReadyToRun.Note = "not measured: no crossgen2 for .NET $([Environment]::Version.ToString(2)) in the NuGet package folder (./build.ps1 build restores it on linux-x64)"
+        return $null
+    }
+    $copy = Join-Path $script:State.Work 'powershell-readytorun'
+    Copy-Item -LiteralPath $PSHOME -Destination $copy -Recurse
+    $framework = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+    $assemblies = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File | Where-Object { Test-ILOnlyAssembly $_.FullName })
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    foreach ($assembly in $assemblies) {
+        $r = Invoke-BenchProcess -FilePath $crossgen.FilePath -Name 'crossgen2' -TimeoutSeconds 300 -ArgumentList @(
+            $assembly.FullName, '-o', (Join-Path $copy $assembly.Name), '-r', (Join-Path $PSHOME '*.dll'), '-r', (Join-Path $framework '*.dll'),
+            '--targetos', ($IsMacOS ? 'osx' : 'linux'), '--targetarch', $crossgen.Arch, '-O')
+        if ($r.ExitCode -ne 0) { throw "crossgen2 could not compile $($assembly.Name) ($(Get-ProblemText $r))." }
+    }
+    $script:ReadyToRun.Note = "$($assemblies.Count) IL assemblies of $PSHOME compiled with crossgen2 $($crossgen.Version) in $(Format-Number $watch.Elapsed.TotalSeconds 'N0') s"
+    $copy
+}
+
+#endregion
+
 #region Child scripts
 
 $ChildCommon = @'
@@ -434,8 +506,9 @@ function Add-Medians($Outcome, $Series, [string] $Unit, [string] $Format = 'N0')
 
 function Invoke-PwshChild {
     # Starts `pwsh -File Script Arguments`; the caller waits for it (bounded) with Wait-BenchProcess.
-    param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh', [hashtable] $Environment = @{})
-    $pwsh = Get-PwshPath
+    param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh', [hashtable] $Environment = @{},
+        [string] $PowerShellHome = $PSHOME)
+    $pwsh = Get-PwshPath -PowerShellHome $PowerShellHome
     $argv = $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments
     Start-BenchProcess -FilePath $pwsh.FilePath -ArgumentList $argv -Name $Name -Environment $Environment
 }
@@ -450,23 +523,27 @@ function Measure-Publish {
     # a fresh pwsh: no pipeline fed by it can be faster. 'SangoPS, no tiering' is the first row again in a pwsh
     # started with DOTNET_TieredCompilation=0, where PowerShell's own code is compiled optimized at once: it shows
     # how much of the first row is .NET compiling PowerShell (a start-up setting of pwsh, not of the module).
-    $tools = New-Series 'SangoPS', 'SangoPS, later pipelines', 'SangoPS, no tiering', 'Get-Content alone', 'mosquitto_pub', 'raw MQTTnet'
+    # 'SangoPS, ReadyToRun PowerShell' is the first row again in the ReadyToRun copy of this PowerShell: the
+    # PowerShell that its installers ship.
+    $tools = New-Series 'SangoPS', 'SangoPS, later pipelines', 'SangoPS, no tiering', 'SangoPS, ReadyToRun PowerShell', 'Get-Content alone', 'mosquitto_pub', 'raw MQTTnet'
     $timeout = [math]::Max(60, $PublishCount / 500)
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($tool in @($tools.Keys)) {
             if ($tool -eq 'SangoPS, later pipelines') { continue }
+            if ($tool -eq 'SangoPS, ReadyToRun PowerShell' -and -not $script:ReadyToRun.Home) { continue }
             try {
                 $topic = "bench/$case/$run/$($tool -replace '\W', '')"
                 $pipelines = if ($tool -eq 'SangoPS') { 1 + $LaterPipelines } else { 1 }
                 $checkers = if ($tool -eq 'SangoPS') { foreach ($k in 1..$pipelines) { Start-Checker -Topic "$topic/$k" -Count $PublishCount } }
                 elseif ($tool -ne 'Get-Content alone') { Start-Checker -Topic $topic -Count $PublishCount }
                 $ms = $null
-                if ($tool -in 'SangoPS', 'SangoPS, no tiering', 'Get-Content alone') {
+                if ($tool -in 'SangoPS', 'SangoPS, no tiering', 'SangoPS, ReadyToRun PowerShell', 'Get-Content alone') {
                     $arguments = @('-ModulePath', $script:Module, '-Port', $script:State.Port, '-ClientId', "bench-sango-$case-$run", '-Topic', $topic,
                         '-QoS', $QoS, '-File', $lines, '-Pipelines', $pipelines)
                     if ($tool -eq 'Get-Content alone') { $arguments += '-InputOnly' }
                     $environment = if ($tool -eq 'SangoPS, no tiering') { @{ DOTNET_TieredCompilation = '0' } } else { @{} }
-                    $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Arguments $arguments -Environment $environment) -TimeoutSeconds ($timeout * $pipelines)
+                    $powerShellHome = if ($tool -eq 'SangoPS, ReadyToRun PowerShell') { $script:ReadyToRun.Home } else { $PSHOME }
+                    $r = Wait-BenchProcess (Invoke-PwshChild -Script $script:Files.PublishChild -Arguments $arguments -Environment $environment -PowerShellHome $powerShellHome) -TimeoutSeconds ($timeout * $pipelines)
                     if ($r.ExitCode -eq 0 -and $r.Result) {
                         [double[]] $each = $r.Result.elapsedMs
                         $ms = $each[0]
@@ -508,26 +585,29 @@ function Measure-Publish {
 
 function Measure-ScheduledTask {
     $outcome = New-Outcome 'scheduled-task'
-    $pwsh = Get-PwshPath
     $manifest = Join-Path $script:Module 'SangoPS.psd1'
     # 'SangoPS' is the scheduled-task recipe (docs/scheduled-tasks.md): the session is kept in a variable, as a task
     # has no console. 'SangoPS, session printed' also prints it: the first formatting in a process costs PowerShell
     # itself some 70 ms for any object, so it is reported beside the target, not as it.
-    $times = New-Series 'SangoPS', 'SangoPS, session printed', 'bare pwsh', 'mosquitto_pub', 'Import-Module'
+    # The two 'ReadyToRun PowerShell' forms are the task and bare pwsh again in the ReadyToRun copy of this
+    # PowerShell: the module's overhead over an installed PowerShell's own start-up.
+    $times = New-Series 'SangoPS', 'SangoPS, session printed', 'bare pwsh', 'SangoPS, ReadyToRun PowerShell', 'bare pwsh, ReadyToRun PowerShell', 'mosquitto_pub', 'Import-Module'
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($what in @($times.Keys)) {
+            if ($what -like '*ReadyToRun PowerShell' -and -not $script:ReadyToRun.Home) { continue }
             try {
                 $topic = "bench/task/$run/$($what -replace '\W', '')"
                 $checker = if ($what -like 'SangoPS*' -or $what -eq 'mosquitto_pub') { Start-Checker -Topic $topic -Count 1 } else { $null }
+                $pwsh = Get-PwshPath -PowerShellHome ($what -like '*ReadyToRun PowerShell' ? $script:ReadyToRun.Home : $PSHOME)
                 $r = switch ($what) {
                     { $_ -like 'SangoPS*' } {
-                        # The same task; only the first form keeps the session, so nothing is printed.
+                        # The same task; only the printing form does not keep the session, so the others print nothing.
                         $connect = "Connect-Sango mqtt://127.0.0.1:$($script:State.Port)"
-                        $command = if ($what -eq 'SangoPS') { "Import-Module '$manifest'; `$session = $connect; Publish-SangoMessage -Session `$session -Topic $topic -Payload x; Disconnect-Sango `$session" }
+                        $command = if ($what -ne 'SangoPS, session printed') { "Import-Module '$manifest'; `$session = $connect; Publish-SangoMessage -Session `$session -Topic $topic -Payload x; Disconnect-Sango `$session" }
                         else { "Import-Module '$manifest'; $connect; Publish-SangoMessage -Topic $topic -Payload x; Disconnect-Sango" }
                         Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $command)) -TimeoutSeconds 60 -Name 'pwsh-task'
                     }
-                    'bare pwsh' {
+                    { $_ -like 'bare pwsh*' } {
                         Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', 'exit')) -TimeoutSeconds 60 -Name 'pwsh-bare'
                     }
                     'mosquitto_pub' {
@@ -808,6 +888,7 @@ function Get-MachineHeader {
         "- OS: $os, kernel $(& uname -r)"
         "- PowerShell $($PSVersionTable.PSVersion) on $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); SangoPS $moduleVersion with MQTTnet $mqttnetVersion; module from $script:Module ($source)"
         "- Load average (1 min) at the start: $script:LoadAtStart, at the end: $loadNow$(if (Test-Busy $script:LoadAtStart $loadNow) { ' — other work was running: the figures are noisier than on an idle machine' })"
+        "- ReadyToRun copy of this PowerShell (the rows that name it): $($script:ReadyToRun.Note)"
         "- Broker: mosquitto $mosquitto on loopback (max_queued_messages 0, max_inflight_messages 0, other settings default)"
         "- Runs per case: $Runs, median reported (memory: one run each); counts: publish $(Format-Number $PublishCount), latency $(Format-Number $LatencyCount) at $(Format-Number $LatencyRate)/s, burst $(Format-Number $BurstCount), memory $(Format-Number $MemoryCount)"
     )
@@ -849,12 +930,19 @@ function New-Report($Outcomes) {
         $untiered = $o.Values.'SangoPS, no tiering'
         $rows.Add(('| … the first row again, in a pwsh started with `DOTNET_TieredCompilation=0` (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: the first row without .NET compiling PowerShell in tiers (a pwsh start-up setting; it slows every start) | — | — |' -f
                 (Format-Value $untiered), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $untiered $m))))
+        $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
+        $rows.Add(('| … the first row again, in a ReadyToRun copy of this PowerShell, as its installers ship it (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: the first row in an installed PowerShell, whose code is compiled ahead of time | — | — |' -f
+                (Format-Value $precompiled), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $precompiled $m))))
     }
     $o = $Outcomes['scheduled-task']
     $over = $o.Values.SangoPS - $o.Values.'bare pwsh'
     $rows.Add(('| Scheduled task: pwsh + import + connect + 1 message + disconnect, session kept in a variable (ms wall) | {0} | {1} | — | +{2} ms over bare pwsh ({3} ms) | ≤ {4} ms over bare pwsh | {5} |' -f
             (Format-Value $o.Values.SangoPS), (Format-Value $o.Values.mosquitto_pub 'N1'), (Format-Value $over), (Format-Value $o.Values.'bare pwsh'),
             $Targets.ScheduledTaskMs, (Format-Met ($over -le $Targets.ScheduledTaskMs) $o)))
+    $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
+    $precompiledBare = $o.Values.'bare pwsh, ReadyToRun PowerShell'
+    $rows.Add(('| … the same task in a ReadyToRun copy of this PowerShell, as its installers ship it (ms wall) | {0} | — | — | {1} ms over its bare pwsh ({2} ms) | — | — |' -f
+            (Format-Value $precompiled), (Format-Signed ($precompiled - $precompiledBare)), (Format-Value $precompiledBare)))
     $printed = $o.Values.'SangoPS, session printed'
     $rows.Add(('| The same, printing the session (ms wall) | {0} | — | — | {1} ms over bare pwsh; {2} ms for the first formatting | — | — |' -f
             (Format-Value $printed), (Format-Signed ($printed - $o.Values.'bare pwsh')), (Format-Signed ($printed - $o.Values.SangoPS))))
@@ -904,8 +992,8 @@ function New-Report($Outcomes) {
     $text.Add('')
     $text.Add('## How each case is measured')
     $text.Add('')
-    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. The fourth row is the first row again in a child started with `DOTNET_TieredCompilation=0`: .NET then compiles every method optimized the first time, instead of running PowerShell''s code unoptimized and instrumented until it is recompiled; the gap between the two rows is what tiered compilation of PowerShell costs the first pipeline. mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
-    $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The row below it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
+    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. The fourth row is the first row again in a child started with `DOTNET_TieredCompilation=0`: .NET then compiles every method optimized the first time, instead of running PowerShell''s code unoptimized and instrumented until it is recompiled; the gap between the two rows is what tiered compilation of PowerShell costs the first pipeline. The fifth row is the first row again in a copy of this PowerShell whose IL assemblies the benchmark compiled ReadyToRun with crossgen2, as PowerShell''s MSI and zip packages ship them (the `dotnet tool` PowerShell is IL only). mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
+    $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The next row is the same task, and bare pwsh, in the ReadyToRun copy of this PowerShell (see Publish). The row after it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
     $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic. The details also give SangoPS's p99 without the first 1,000 messages (the first second, when the receive path runs for the first time in the process).")
     $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')
     $text.Add('- Batching economy: a child pwsh builds the objects (host, sensor, value, unit, time, sequence number), then `$samples | Publish-SangoMessage -QoS 1 -Batch -PassThru` packs them; a `mosquitto_sub` subscribed before checks that the messages carry every sample once, in order. Fill is the average payload over the session''s payload limit (51,200 bytes).')
@@ -943,6 +1031,10 @@ try {
     $apphost = Join-Path $rawOut 'RawMqttnetPublisher'
     $script:Raw = if (Test-Path -LiteralPath $apphost) { @{ FilePath = $apphost; Prefix = @() } }
     else { @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $rawOut 'RawMqttnetPublisher.dll')) } }
+
+    Write-Host 'Compiling a ReadyToRun copy of this PowerShell'
+    $script:ReadyToRun.Home = New-ReadyToRunPowerShell
+    Write-Host "  $($script:ReadyToRun.Note)"
 
     # Inputs: short telemetry-like lines, one message each.
     $script:Files = @{

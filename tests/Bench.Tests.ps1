@@ -48,6 +48,19 @@ Describe 'build/bench.ps1 -Quick' {
         $output | Should -Match '(?m)^- Date: \d{4}-\d{2}-\d{2}'
     }
 
+    It 'compiles every IL assembly of the running PowerShell ReadyToRun for the rows that name the copy' {
+        $ilAssemblies = @(Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File | Where-Object {
+                $stream = [System.IO.File]::OpenRead($_.FullName)
+                try {
+                    $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+                    $pe.HasMetadata -and $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -eq 0
+                }
+                catch [System.BadImageFormatException] { $false }
+                finally { $stream.Dispose() }
+            })
+        $output | Should -Match ('(?m)^- ReadyToRun copy of this PowerShell \(the rows that name it\): {0} IL assemblies of .+ compiled with crossgen2 \d+\.\d+' -f $ilAssemblies.Count) -Because $because
+    }
+
     It 'prints the table header' {
         $tableRows | Should -Contain '| Case | SangoPS | mosquitto_pub | raw MQTTnet | Ratio | Target | Met? |'
     }
@@ -64,6 +77,8 @@ Describe 'build/bench.ps1 -Quick' {
         @{ Row = '… the same pipeline run again in that pwsh'; Count = 2 }
         @{ Row = '… `Get-Content lines.txt \| Out-Null` alone'; Count = 2 }
         @{ Row = '… the first row again, in a pwsh started with `DOTNET_TieredCompilation=0`'; Count = 2 }
+        @{ Row = '… the first row again, in a ReadyToRun copy of this PowerShell'; Count = 2 }
+        @{ Row = '… the same task in a ReadyToRun copy of this PowerShell'; Count = 1 }
         @{ Row = 'The same, printing the session'; Count = 1 }
     ) {
         $rows = @($tableRows | Where-Object { $_.StartsWith("| $Row") })
