@@ -319,7 +319,9 @@ function Get-Crossgen2Path {
     # one for this runtime's major.minor version, or $null.
     $arch = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
     $rid = "$($IsMacOS ? 'osx' : 'linux')-$arch"
-    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    # The folder NuGet restores into, as the SDK sees it (NUGET_PACKAGES, a NuGet.Config, or ~/.nuget/packages).
+    $listed = @(& (Get-CommandPath 'dotnet') nuget locals global-packages --list 2>$null) -join "`n"
+    $packages = if ($LASTEXITCODE -eq 0 -and $listed -match 'global-packages:\s*(\S.*)') { $Matches[1].Trim() } else { Join-Path $HOME '.nuget/packages' }
     $folder = Join-Path $packages "microsoft.netcore.app.crossgen2.$rid"
     if (-not (Test-Path -LiteralPath $folder)) { return $null }
     $runtime = [Environment]::Version
