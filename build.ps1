@@ -48,12 +48,8 @@ function Invoke-Native {
     }
 }
 
-function Get-PwshInvocation {
-    # The child pwsh is the same PowerShell that runs this script (the repository's pinned tool).
-    $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    if (Test-Path -LiteralPath $exe) { return @{ FilePath = $exe; Prefix = @() } }
-    return @{ FilePath = 'dotnet'; Prefix = @((Join-Path $PSHOME 'pwsh.dll')) }
-}
+# Get-PwshInvocation: the child pwsh is the same PowerShell that runs this script (the repository's pinned tool).
+. (Join-Path $PSScriptRoot 'build/PwshInvocation.ps1')
 
 function Invoke-Build {
     $version = $Manifest.ModuleVersion

@@ -114,14 +114,9 @@ function Get-CommandPath([string] $Name) {
     throw "The benchmark needs '$Name' (Debian/Ubuntu: apt-get install mosquitto mosquitto-clients)."
 }
 
-function Get-PwshPath {
-    # The child pwsh is the PowerShell that runs this script (the repository's pinned tool), or the same
-    # PowerShell in another folder (its ReadyToRun copy, New-ReadyToRunPowerShell).
-    param([string] $PowerShellHome = $PSHOME)
-    $exe = Join-Path $PowerShellHome ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    if (Test-Path -LiteralPath $exe) { return @{ FilePath = $exe; Prefix = @() } }
-    @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $PowerShellHome 'pwsh.dll')) }
-}
+# Get-PwshInvocation: the child pwsh is the PowerShell that runs this script (the repository's pinned tool), or the
+# same PowerShell in another folder (its ReadyToRun copy, New-ReadyToRunPowerShell).
+. (Join-Path $PSScriptRoot 'PwshInvocation.ps1')
 
 function New-WorkFile([string] $Name) {
     $script:State.Counter++
@@ -510,7 +505,7 @@ function Invoke-PwshChild {
     # Starts `pwsh -File Script Arguments`; the caller waits for it (bounded) with Wait-BenchProcess.
     param([string] $Script, [string[]] $Arguments, [string] $Name = 'pwsh', [hashtable] $Environment = @{},
         [string] $PowerShellHome = $PSHOME)
-    $pwsh = Get-PwshPath -PowerShellHome $PowerShellHome
+    $pwsh = Get-PwshInvocation -PowerShellHome $PowerShellHome
     $argv = $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments
     Start-BenchProcess -FilePath $pwsh.FilePath -ArgumentList $argv -Name $Name -Environment $Environment
 }
@@ -600,7 +595,7 @@ function Measure-ScheduledTask {
             try {
                 $topic = "bench/task/$run/$($what -replace '\W', '')"
                 $checker = if ($what -like 'SangoPS*' -or $what -eq 'mosquitto_pub') { Start-Checker -Topic $topic -Count 1 } else { $null }
-                $pwsh = Get-PwshPath -PowerShellHome ($what -like '*ReadyToRun PowerShell' ? $script:ReadyToRun.Home : $PSHOME)
+                $pwsh = Get-PwshInvocation -PowerShellHome ($what -like '*ReadyToRun PowerShell' ? $script:ReadyToRun.Home : $PSHOME)
                 $r = switch ($what) {
                     { $_ -like 'SangoPS*' } {
                         # The same task; only the printing form does not keep the session, so the others print nothing.

@@ -48,17 +48,15 @@ function Invoke-SangoRunspace {
     finally { $ps.Dispose() }
 }
 
+. (Join-Path $PSScriptRoot '../build/PwshInvocation.ps1')
+
 function Get-SangoPwsh {
     <#
     .SYNOPSIS
         How to start the PowerShell that runs the tests in a new process: FilePath, and Prefix, the arguments that
         come first (pwsh.dll when the tests run under `dotnet pwsh`).
     #>
-    $path = (Get-Process -Id $PID).Path
-    [pscustomobject]@{
-        FilePath = $path
-        Prefix   = [string[]]$(if ($path -match 'dotnet(\.exe)?$') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() })
-    }
+    Get-PwshInvocation
 }
 
 function Invoke-SangoPwsh {
