@@ -56,10 +56,10 @@ function Invoke-Build {
     Write-Host "Building SangoPS $version into $ModuleOut"
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     # The cmdlets (SangoPS.dll) go to the module folder; the library and MQTTnet to Dependencies/, from where
-    # SangoPS loads them into its own AssemblyLoadContext (see src/SangoPS/Commands/SangoModuleInitializer.cs).
+    # SangoPS loads them into its own AssemblyLoadContext (see src/SangoPS/Hosting/SangoModuleInitializer.cs).
     $staging = Join-Path $Out 'staging'
     if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/Commands/SangoPS.Commands.csproj'), '-c', 'Release', '-o', $staging,
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/SangoPS.csproj'), '-c', 'Release', '-o', $staging,
         "-p:Version=$version", '--nologo', '-v', 'quiet')
     New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Dependencies') -Force | Out-Null
     Move-Item (Join-Path $staging 'SangoPS.dll'), (Join-Path $staging 'SangoPS.pdb') -Destination $ModuleOut
@@ -68,7 +68,7 @@ function Invoke-Build {
     # The same library and MQTTnet built for .NET 10 and precompiled ReadyToRun, one folder per platform; on
     # PowerShell 7.6 the load context prefers them (no JIT at first use; .NET 10 ignores .NET 8 ReadyToRun code).
     foreach ($rid in $PrecompiledRuntimes) {
-        Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS/SangoPS.Engine.csproj'), '-c', 'Release', '-f', 'net10.0',
+        Invoke-Native dotnet @('publish', (Join-Path $Root 'src/SangoPS.Engine/SangoPS.Engine.csproj'), '-c', 'Release', '-f', 'net10.0',
             '-r', $rid, '--self-contained', 'false', '-p:PublishReadyToRun=true', '-o', $staging, "-p:Version=$version", '--nologo', '-v', 'quiet')
         $precompiled = New-Item -ItemType Directory -Path (Join-Path $ModuleOut "Dependencies/net10.0/$rid") -Force
         Get-ChildItem $staging -File | Where-Object Extension -in '.dll', '.pdb' | Move-Item -Destination $precompiled
@@ -135,7 +135,7 @@ function Invoke-Test {
     $passed = 0; $failed = 0; $problems = @(); $failures = @()
 
     Write-Host "`n== xunit =="
-    & dotnet test (Join-Path $Root 'tests/SangoPS.Tests/SangoPS.Tests.csproj') -c Release --nologo `
+    & dotnet test (Join-Path $Root 'tests/SangoPS.Engine.Tests/SangoPS.Engine.Tests.csproj') -c Release --nologo `
         --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
     $xunitExit = $LASTEXITCODE
     $trx = Join-Path $results 'xunit.trx'
