@@ -6,6 +6,9 @@ public static class SangoErrorIds
     public const string NoSession = "NoSession";
     public const string SessionClosed = "SessionClosed";
     public const string InvalidSession = "InvalidSession";
+    public const string SessionNotFound = "SessionNotFound";
+    public const string NoSpool = "NoSpool";
+    public const string SpoolNotFound = "SpoolNotFound";
     public const string InvalidEndpoint = "InvalidEndpoint";
     public const string InvalidTopic = "InvalidTopic";
     public const string InvalidTopicFilter = "InvalidTopicFilter";

@@ -20,7 +20,7 @@ public static class MessageIds
 
     /// <summary>
     /// The random bytes of one version-4 Guid, without its version and variant bits. Not RandomNumberGenerator:
-    /// on Linux its first use loads OpenSSL, some 8-12 ms that a plain-MQTT scheduled task would pay for this alone.
+    /// on Linux its first use loads OpenSSL, which a plain-MQTT scheduled task would pay for this alone.
     /// </summary>
     private static byte[] RandomPrefix()
     {

@@ -2,7 +2,7 @@ namespace SangoPS.Messages;
 
 /// <summary>
 /// Spec-exact size arithmetic of an MQTT PUBLISH packet, so a payload the broker would cut the connection over
-/// is refused before it is sent (the seed's broker silently dropped the connection instead of answering).
+/// is refused before it is sent (a broker drops the connection over an oversize packet instead of answering).
 /// </summary>
 public static class PublishPacketSize
 {
@@ -59,7 +59,4 @@ public static class PublishPacketSize
 
     /// <summary>Encoded size of one MQTT 5 user property (identifier byte plus two UTF-8 strings).</summary>
     public static int UserPropertyBytes(int nameBytes, int valueBytes) => 1 + 2 + nameBytes + 2 + valueBytes;
-
-    /// <summary>Encoded size of the content-type property.</summary>
-    public static int ContentTypeBytes(int contentTypeBytes) => 1 + 2 + contentTypeBytes;
 }

@@ -1,4 +1,4 @@
 namespace SangoPS.Sessions;
 
 /// <summary>One line of a session's story, written by the library and shown by whichever cmdlet drains it.</summary>
-public readonly record struct SessionLogEntry(SessionLogLevel Level, string Text);
+internal readonly record struct SessionLogEntry(SessionLogLevel Level, string Text);

@@ -1,7 +1,7 @@
 namespace SangoPS.Sessions;
 
 /// <summary>Which PowerShell stream a session log entry belongs to.</summary>
-public enum SessionLogLevel
+internal enum SessionLogLevel
 {
     Verbose,
     Warning,

@@ -14,7 +14,7 @@ namespace SangoPS.Transport;
 /// SangoPS does the TLS handshake itself instead of letting MQTTnet do it for two reasons: the negotiated protocol
 /// and cipher suite are only visible on the <see cref="SslStream"/>, which MQTTnet keeps to itself, and the stream
 /// handed to MQTTnet is a <see cref="CoalescingWriteStream"/> that batches packet writes. Certificate decisions
-/// stay with <see cref="ServerCertificateValidator"/>, exactly as before.
+/// stay with <see cref="ServerCertificateValidator"/>.
 /// </remarks>
 internal sealed class TcpStreamProvider : IMqttClientStreamProvider
 {

@@ -165,7 +165,7 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             throw;
         }
 
-        SessionRegistry.Add(RunspaceId, session);
+        SessionRegistry.Add(CurrentRunspace, session);
         WriteObject(session);
     }
 

@@ -15,7 +15,7 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
 
     protected override void ProcessRecord()
     {
-        var sessions = Session ?? (SessionRegistry.GetDefault(RunspaceId) is { } current ? [current] : []);
+        var sessions = Session ?? (SessionRegistry.GetDefault(CurrentRunspace) is { } current ? [current] : []);
         if (sessions.Length == 0)
         {
             WriteVerbose("There is no session to disconnect.");

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SangoPS.Errors;
 using SangoPS.Sessions;
 
 namespace SangoPS.Commands;
@@ -28,7 +29,7 @@ public sealed class GetSangoSessionCommand : SangoCmdlet
     {
         if (Default)
         {
-            if (SessionRegistry.GetDefault(RunspaceId) is { } current)
+            if (SessionRegistry.GetDefault(CurrentRunspace) is { } current)
             {
                 WriteObject(current);
             }
@@ -36,7 +37,7 @@ public sealed class GetSangoSessionCommand : SangoCmdlet
             return;
         }
 
-        var sessions = SessionRegistry.GetAll(RunspaceId);
+        var sessions = SessionRegistry.GetAll(CurrentRunspace);
         if (Id is not null)
         {
             foreach (var id in Id)
@@ -44,7 +45,7 @@ public sealed class GetSangoSessionCommand : SangoCmdlet
                 var match = sessions.FirstOrDefault(s => s.Id == id);
                 if (match is null)
                 {
-                    WriteError(SangoErrorRecords.Create("SessionNotFound", ErrorCategory.ObjectNotFound,
+                    WriteError(SangoErrorRecords.Create(SangoErrorIds.SessionNotFound, ErrorCategory.ObjectNotFound,
                         $"There is no open session with Id {id}.", id, "Run Get-SangoSession to list the open sessions."));
                     continue;
                 }
@@ -65,7 +66,7 @@ public sealed class GetSangoSessionCommand : SangoCmdlet
         {
             if (!WildcardPattern.ContainsWildcardCharacters(name) && !sessions.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
             {
-                WriteError(SangoErrorRecords.Create("SessionNotFound", ErrorCategory.ObjectNotFound,
+                WriteError(SangoErrorRecords.Create(SangoErrorIds.SessionNotFound, ErrorCategory.ObjectNotFound,
                     $"There is no open session named '{name}'.", name, "Run Get-SangoSession to list the open sessions."));
             }
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SangoPS.Errors;
 using SangoPS.Spool;
 
 namespace SangoPS.Commands;
@@ -25,7 +26,7 @@ public sealed class GetSangoSpoolCommand : SangoCmdlet
         var paths = Session is null ? Path : Session.SpoolDirectory is { } spool ? [spool] : [];
         if (Session is not null && paths.Length == 0)
         {
-            WriteError(SangoErrorRecords.Create("NoSpool", ErrorCategory.ObjectNotFound,
+            WriteError(SangoErrorRecords.Create(SangoErrorIds.NoSpool, ErrorCategory.ObjectNotFound,
                 $"Session '{Session.Name}' has no spool directory.", Session, "Connect with Connect-Sango -SpoolDirectory <path>."));
             return;
         }
@@ -35,7 +36,7 @@ public sealed class GetSangoSpoolCommand : SangoCmdlet
             var full = GetUnresolvedProviderPathFromPSPath(path);
             if (!Directory.Exists(full))
             {
-                WriteError(SangoErrorRecords.Create("SpoolNotFound", ErrorCategory.ObjectNotFound,
+                WriteError(SangoErrorRecords.Create(SangoErrorIds.SpoolNotFound, ErrorCategory.ObjectNotFound,
                     $"The spool directory '{full}' does not exist.", path, "Give the path used with Connect-Sango -SpoolDirectory."));
                 continue;
             }

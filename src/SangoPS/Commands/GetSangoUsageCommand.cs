@@ -25,7 +25,7 @@ public sealed class GetSangoUsageCommand : SangoCmdlet
     {
         if (All)
         {
-            foreach (var session in SessionRegistry.GetAll(RunspaceId))
+            foreach (var session in SessionRegistry.GetAll(CurrentRunspace))
             {
                 WriteObject(session.GetUsage());
             }

@@ -19,9 +19,6 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 {
     private static readonly TimeSpan OutcomeWait = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How often a producer waiting for room checks whether the session started reconnecting.</summary>
-    private static readonly TimeSpan RoomCheckInterval = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Only a long wait for acknowledgements is worth a progress bar.</summary>
     private const long ProgressThreshold = 1000;
 
@@ -31,9 +28,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
     private SangoSession? _session;
     private PublishTracker? _tracker;
-    private SampleBatch? _batch;
-    private string _batchTopic = string.Empty;
-    private long _batchSamples;
+    private SamplePacker? _packer;
     private long _batchMessages;
     private Stopwatch? _batchClock;
     private TimeSpan _lastBatchProgress;
@@ -68,7 +63,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     /// <summary>
     /// Not bound by property name, unlike the other session cmdlets: PowerShell would then look for a Session
     /// property on every input, and on a string that Get-Content decorated with its note properties that failed
-    /// lookup cost about a third of a 50,000-line pipeline in a fresh process (docs/benchmarks.md). An input
+    /// lookup was a large share of a long pipeline in a fresh process (docs/benchmarks.md). An input
     /// object that carries a session still publishes through it: <see cref="SessionCarriedBy"/> looks, and only
     /// on objects, never on strings.
     /// </summary>
@@ -89,8 +84,8 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
     /// <summary>
     /// Whether ShouldProcess can do anything in this invocation: -WhatIf, a confirmation, or its -Verbose line.
-    /// PowerShell's ShouldProcess loads its localized message from resources on every call; skipping it took a
-    /// 50,000-line pipeline in a fresh process from 541 to 488 ms (medians, docs/benchmarks.md). When none of
+    /// PowerShell's ShouldProcess loads its localized message from resources on every call, a measurable share of
+    /// a long pipeline (docs/benchmarks.md). When none of
     /// those can apply, the answer is always yes, so the call is skipped. Any explicit -WhatIf, -Confirm,
     /// -Verbose or -Debug keeps every call.
     /// </summary>
@@ -131,6 +126,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         {
             FlushBatch();
             FlushOutcomes();
+            _tracker?.Dispose();
             _session = session;
             _tracker = new PublishTracker();
         }
@@ -175,6 +171,16 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         }
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _tracker?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
     /// <summary>
     /// The session an input object carries in a Session property (a [pscustomobject], a row), as binding by
     /// property name would give it; null for strings, byte arrays, hashtables and objects without one.
@@ -201,11 +207,11 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     private void AddToBatch(SangoSession session)
     {
         byte[] sample;
-        int limit;
+        int room;
         try
         {
             sample = PayloadEncoder.EncodeSample(Payload);
-            limit = session.MaxPayloadFor(Topic, QoS);
+            room = session.BatchRoom(Topic, QoS, sample.Length, Payload);
         }
         catch (SangoException exception)
         {
@@ -213,32 +219,10 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
             return;
         }
 
-        if (!SampleBatch.FitsAlone(sample.Length, limit))
+        _packer ??= new SamplePacker(BatchSize);
+        foreach (var batch in _packer.Add(Topic, sample, Payload, room))
         {
-            WriteSangoError(new SangoException(SangoErrorIds.PayloadTooLarge, SangoErrorKind.LimitsExceeded,
-                $"An input for '{Topic}' is {sample.Length:N0} bytes as JSON; in a -Batch message (a JSON array) it needs {sample.Length + 2:N0} bytes, over the payload limit of {limit:N0} bytes for this topic. It was not sent; the other inputs are.",
-                Payload, "Send this input without -Batch after splitting it, or raise Connect-Sango -MaxPayloadBytes if the broker accepts larger messages."));
-            return;
-        }
-
-        _batch ??= new SampleBatch(BatchSize);
-        if (_batch.Count > 0 && !string.Equals(_batchTopic, Topic, StringComparison.Ordinal))
-        {
-            // Inputs bound to another topic (by property name) start a message of their own.
-            FlushBatch();
-        }
-
-        _batchTopic = Topic;
-        if (!_batch.TryAdd(sample, Payload, limit))
-        {
-            FlushBatch();
-            _batch.TryAdd(sample, Payload, limit);
-        }
-
-        _batchSamples++;
-        if (_batch.IsFull)
-        {
-            FlushBatch();
+            SubmitBatch(session, batch);
         }
 
         ReportBatchProgress();
@@ -247,13 +231,15 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     /// <summary>Sends the batch being packed as one message (nothing when it is empty).</summary>
     private void FlushBatch()
     {
-        if (_batch is not { Count: > 0 } || _session is null)
+        if (_session is not null && _packer?.Flush() is { } batch)
         {
-            return;
+            SubmitBatch(_session, batch);
         }
+    }
 
-        var (payload, samples) = _batch.Take();
-        if (Submit(_session, _batchTopic, payload, samples, samples.Length))
+    private void SubmitBatch(SangoSession session, PackedBatch batch)
+    {
+        if (Submit(session, batch.Topic, batch.Payload, batch.Sources, batch.Sources.Length))
         {
             _batchMessages++;
         }
@@ -300,32 +286,24 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
 
         _lastBatchProgress = elapsed;
         _batchProgress ??= new ProgressRecord(3, "Publish-SangoMessage -Batch", "Packing inputs into messages");
-        _batchProgress.StatusDescription = $"{_batchSamples:N0} input(s) packed into {_batchMessages:N0} message(s) so far";
+        _batchProgress.StatusDescription = $"{_packer?.SamplesPacked ?? 0:N0} input(s) packed into {_batchMessages:N0} message(s) so far";
         ReportProgress(_batchProgress);
     }
 
+    /// <summary>Hands the request to the session's outbox, which applies back-pressure (or refuses with QueueFull).</summary>
     private void Enqueue(SangoSession session, PublishRequest request)
     {
-        if (session.IsReconnecting && session.Publisher.IsQueueFull)
+        try
         {
-            // Waiting would block the pipeline for as long as the outage lasts: refuse this one, clearly, now.
-            WriteSangoError(new SangoException(SangoErrorIds.QueueFull, SangoErrorKind.LimitsExceeded,
-                $"Session '{session.Name}' is reconnecting and its queue is full ({session.QueuedMessages:N0} message(s), -MaxQueuedMessages); the message for '{request.Topic}' was not queued.",
-                request.Source, "Raise Connect-Sango -MaxQueuedMessages, or publish again once the session is connected."));
-            return;
+            var submitted = session.SubmitAsync(request, StopToken);
+            if (!submitted.IsCompletedSuccessfully)
+            {
+                Await(submitted.AsTask(), session);
+            }
         }
-
-        // Connected: a long queue means the broker is slower than the pipeline; wait for room (back-pressure), and
-        // keep the queue short, so the memory it holds stays small.
-        while (session.Publisher.IsBacklogged && !session.IsReconnecting)
+        catch (SangoException exception)
         {
-            Await(session.Publisher.WaitForRoomAsync(RoomCheckInterval, StopToken), session);
-        }
-
-        var queued = session.Publisher.EnqueueAsync(request, StopToken);
-        if (!queued.IsCompletedSuccessfully)
-        {
-            Await(queued.AsTask(), session);
+            WriteSangoError(exception);
         }
     }
 

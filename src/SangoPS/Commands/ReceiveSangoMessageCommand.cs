@@ -72,39 +72,18 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
 
     private void ReceiveFromAllEndpoints(SangoSession session)
     {
-        var inbox = MessageSubscription.CreateInbox();
-        var receivers = session.CreateEndpointReceivers();
-        var subscriptions = new List<(SangoSession Session, MessageSubscription Subscription)>();
+        using var cluster = new ClusterReceiver(session);
         try
         {
-            foreach (var receiver in receivers)
-            {
-                Await(receiver.ConnectOrKeepTryingAsync(StopToken), receiver);
-                try
-                {
-                    subscriptions.Add((receiver, Await(receiver.SubscribeAsync(Topic, QoS, StopToken, inbox), receiver)));
-                }
-                catch (SangoException exception)
-                {
-                    ThrowSangoError(exception);
-                }
-            }
-
-            WriteVerbose($"Listening on {receivers.Count} endpoint(s) at once; repeats are dropped by message id (MQTT 5) or by topic and payload within {DuplicateFilter.ContentWindow.TotalSeconds:0} s.");
-            ReceiveInto(inbox.Reader, receivers, new DuplicateFilter());
+            Await(cluster.OpenAsync(Topic, QoS, StopToken), cluster.Sessions);
         }
-        finally
+        catch (SangoException exception)
         {
-            foreach (var (receiver, subscription) in subscriptions)
-            {
-                Unsubscribe(receiver, subscription);
-            }
-
-            foreach (var receiver in receivers)
-            {
-                receiver.Dispose();
-            }
+            ThrowSangoError(exception);
         }
+
+        WriteVerbose($"Listening on {cluster.Sessions.Count} endpoint(s) at once; repeats are dropped by message id (MQTT 5) or by topic and payload within {DuplicateFilter.ContentWindow.TotalSeconds:0} s.");
+        ReceiveInto(cluster.Inbox, cluster.Sessions, cluster.Duplicates);
     }
 
     private static void Unsubscribe(SangoSession session, MessageSubscription subscription) =>
@@ -142,14 +121,9 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
                 continue;
             }
 
-            for (var i = 1; i < sessions.Count; i++)
-            {
-                WriteLog(sessions[i]);
-            }
-
             try
             {
-                if (!Await(inbox.WaitToReadAsync(deadline.Token).AsTask(), sessions[0]))
+                if (!Await(inbox.WaitToReadAsync(deadline.Token).AsTask(), sessions))
                 {
                     break;
                 }

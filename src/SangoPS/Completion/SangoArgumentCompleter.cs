@@ -14,9 +14,8 @@ public abstract class SangoArgumentCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var runspaceId = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty;
         var typed = (wordToComplete ?? string.Empty).Trim('\'', '"');
-        return Candidates(SessionRegistry.GetAll(runspaceId))
+        return Candidates(SessionRegistry.GetAll(System.Management.Automation.Runspaces.Runspace.DefaultRunspace))
             .Where(c => c.Value.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
             .DistinctBy(c => c.Value, StringComparer.OrdinalIgnoreCase)
             .OrderBy(c => c.Value, StringComparer.OrdinalIgnoreCase)

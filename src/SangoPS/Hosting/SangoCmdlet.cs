@@ -12,14 +12,13 @@ namespace SangoPS.Commands;
 /// </summary>
 public abstract class SangoCmdlet : PSCmdlet, IDisposable
 {
-    private static readonly TimeSpan LogPollInterval = TimeSpan.FromMilliseconds(50);
     private readonly CancellationTokenSource _stop = new();
     private bool _disposed;
 
     protected CancellationToken StopToken => _stop.Token;
 
-    /// <summary>The runspace whose default session this cmdlet uses.</summary>
-    protected static Guid RunspaceId => Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty;
+    /// <summary>The runspace whose sessions (and default session) this cmdlet uses.</summary>
+    protected static Runspace? CurrentRunspace => Runspace.DefaultRunspace;
 
     public void Dispose()
     {
@@ -40,9 +39,12 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stop.Cancel();
 
     /// <summary>Blocks the pipeline thread until the task ends, writing the session's log meanwhile.</summary>
-    protected void Await(Task task, SangoSession? session = null)
+    protected void Await(Task task, SangoSession? session = null) => Await(task, session is null ? [] : [session]);
+
+    /// <summary>Blocks the pipeline thread until the task ends, writing the logs of <paramref name="sessions"/> meanwhile.</summary>
+    protected void Await(Task task, IReadOnlyList<SangoSession> sessions)
     {
-        WaitWhileLogging(task, session);
+        WaitWhileLogging(task, sessions);
         try
         {
             task.GetAwaiter().GetResult();
@@ -53,9 +55,11 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    protected T Await<T>(Task<T> task, SangoSession? session = null)
+    protected T Await<T>(Task<T> task, SangoSession? session = null) => Await(task, session is null ? [] : [session]);
+
+    protected T Await<T>(Task<T> task, IReadOnlyList<SangoSession> sessions)
     {
-        WaitWhileLogging(task, session);
+        WaitWhileLogging(task, sessions);
         try
         {
             return task.GetAwaiter().GetResult();
@@ -73,7 +77,7 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
             return;
         }
 
-        while (session.Log.TryTake(out var entry))
+        foreach (var entry in session.Log.Drain())
         {
             switch (entry.Level)
             {
@@ -93,7 +97,7 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
     /// <summary>The runspace's default session; a terminating NoSession error when Connect-Sango has not run.</summary>
     protected SangoSession DefaultSessionOrStop()
     {
-        var session = SessionRegistry.GetDefault(RunspaceId);
+        var session = SessionRegistry.GetDefault(CurrentRunspace);
         if (session is null)
         {
             ThrowSangoError(new SangoException(SangoErrorIds.NoSession, SangoErrorKind.InvalidOperation,
@@ -125,20 +129,41 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
     protected void ThrowSangoError(SangoException exception, object? target = null) =>
         ThrowTerminatingError(SangoErrorRecords.From(exception, target));
 
-    private void WaitWhileLogging(Task task, SangoSession? session)
+    /// <summary>
+    /// Waits on one signal set: the task's completion, Ctrl+C, and each session's log (raised when a part writes a
+    /// line), so log lines reach the user as they happen and nothing polls.
+    /// </summary>
+    private void WaitWhileLogging(Task task, IReadOnlyList<SangoSession> sessions)
     {
-        var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, StopToken.WaitHandle };
-        while (!task.IsCompleted)
+        if (!task.IsCompleted)
         {
-            if (WaitHandle.WaitAny(handles, LogPollInterval) == 1)
+            var handles = new WaitHandle[2 + sessions.Count];
+            handles[0] = ((IAsyncResult)task).AsyncWaitHandle;
+            handles[1] = StopToken.WaitHandle;
+            for (var i = 0; i < sessions.Count; i++)
             {
-                WriteLog(session);
-                throw new PipelineStoppedException();
+                handles[2 + i] = sessions[i].Log.Written;
             }
 
-            WriteLog(session);
+            while (!task.IsCompleted)
+            {
+                var signalled = WaitHandle.WaitAny(handles);
+                WriteLogs(sessions);
+                if (signalled == 1)
+                {
+                    throw new PipelineStoppedException();
+                }
+            }
         }
 
-        WriteLog(session);
+        WriteLogs(sessions);
+    }
+
+    private void WriteLogs(IReadOnlyList<SangoSession> sessions)
+    {
+        foreach (var session in sessions)
+        {
+            WriteLog(session);
+        }
     }
 }

@@ -12,7 +12,7 @@ namespace SangoPS.Commands;
 /// therefore cannot break SangoPS, nor SangoPS break it. PowerShell calls <see cref="OnImport"/> when it imports
 /// SangoPS.dll (the manifest's RootModule), before the cmdlets are registered or run.
 /// </summary>
-public sealed class SangoModuleInitializer : IModuleAssemblyInitializer
+public sealed class SangoModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     private const string EngineAssemblyName = "SangoPS.Engine";
 
@@ -84,6 +84,13 @@ public sealed class SangoModuleInitializer : IModuleAssemblyInitializer
             add.Invoke(null, [type.FullName, type]);
         }
     }
+
+    /// <summary>
+    /// Called by PowerShell when SangoPS is removed from a runspace (Remove-Module): that runspace's sessions are
+    /// disposed, as when the runspace closes, so none is left connected with no cmdlet to reach it.
+    /// </summary>
+    public void OnRemove(PSModuleInfo psModuleInfo) =>
+        SessionRegistry.DisposeAll(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
 
     private static Assembly? ResolveEngine(AssemblyLoadContext defaultContext, AssemblyName name) =>
         string.Equals(name.Name, EngineAssemblyName, StringComparison.Ordinal)

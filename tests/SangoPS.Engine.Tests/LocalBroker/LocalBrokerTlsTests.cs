@@ -149,10 +149,7 @@ public sealed class LocalBrokerTlsTests : IAsyncLifetime
     private static List<string> DrainLog(SangoSession session)
     {
         var lines = new List<string>();
-        while (session.Log.TryTake(out var entry))
-        {
-            lines.Add(entry.Text);
-        }
+        lines.AddRange(session.Log.Drain().Select(entry => entry.Text));
 
         return lines;
     }

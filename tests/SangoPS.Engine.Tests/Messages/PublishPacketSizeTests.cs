@@ -66,9 +66,6 @@ public class PublishPacketSizeTests
         Assert.Equal(-1, PublishPacketSize.MaxPayloadForPacketSize(10, 20, 1, true, 0));
 
     [Fact]
-    public void User_property_and_content_type_sizes_include_identifiers_and_length_prefixes()
-    {
+    public void User_property_size_includes_the_identifier_and_length_prefixes() =>
         Assert.Equal(1 + 2 + 2 + 2 + 36, PublishPacketSize.UserPropertyBytes(2, 36));
-        Assert.Equal(1 + 2 + 16, PublishPacketSize.ContentTypeBytes(16));
-    }
 }

@@ -72,10 +72,7 @@ public sealed class ProtocolFallbackTests : IAsyncLifetime
         Assert.Equal("3.1.1", session.ProtocolVersion);
         Assert.Equal([MqttProtocolVersion.V500, MqttProtocolVersion.V311], _attempts);
         var lines = new List<string>();
-        while (session.Log.TryTake(out var entry))
-        {
-            lines.Add(entry.Text);
-        }
+        lines.AddRange(session.Log.Drain().Select(entry => entry.Text));
 
         Assert.Contains(lines, l => l.Contains("refused MQTT 5.0; retrying with MQTT 3.1.1", StringComparison.Ordinal));
         await session.DisconnectAsync(CancellationToken.None);

@@ -21,11 +21,11 @@ namespace SangoPS.Publishing;
 /// by a replay of what the lost broker acknowledged in the last few seconds (its bridge may not have forwarded
 /// them). While the session reconnects, new messages wait in the queue.
 /// </summary>
-internal sealed class PublishPipeline : IDisposable
+internal sealed class PublishWriter : IDisposable
 {
     /// <summary>
     /// QoS 0 has no acknowledgement, so there is nothing to overlap: one send at a time, which usually completes
-    /// at once, keeps MQTTnet's send lock free of waiters. Measured: 1 reaches twice the rate of 256.
+    /// at once, keeps MQTTnet's send lock free of waiters (docs/benchmarks.md has the comparison with wider windows).
     /// </summary>
     private const int AtMostOnceWindow = 1;
 
@@ -35,8 +35,8 @@ internal sealed class PublishPipeline : IDisposable
     /// <summary>
     /// While connected, a producer waits once this many messages are queued. The writer drains faster than a
     /// short queue empties, so speed is the same, but the messages (and the inputs they keep for error reports)
-    /// held in memory stay few: measured over 200,000 QoS 1 publishes, the working set grew 27-33 MB with this
-    /// depth against 45-61 MB with 10,000 queued. The full -MaxQueuedMessages is the cushion for outages.
+    /// held in memory stay few (the memory rows of docs/benchmarks.md). The full -MaxQueuedMessages is the
+    /// cushion for outages.
     /// </summary>
     public const int ConnectedQueueDepth = 1024;
 
@@ -55,13 +55,17 @@ internal sealed class PublishPipeline : IDisposable
     private ConnectedClient? _lastConnection;
     private TaskCompletionSource? _roomWaiter;
 
+    // Completed by the send that leaves nothing in flight (and, for the idle waiter, nothing queued either).
+    private TaskCompletionSource? _settledWaiter;
+    private TaskCompletionSource? _idleWaiter;
+
     // The stream whose sends wait while the writer has more messages at hand; only the writer touches it.
     private CoalescingWriteStream? _held;
     private int _writerIdle;
     private long _streamSequence;
     private int _inFlightCount;
 
-    public PublishPipeline(int capacity, TimeSpan ackTimeout, IPublishHost host)
+    public PublishWriter(int capacity, TimeSpan ackTimeout, IPublishHost host)
     {
         _queue = Channel.CreateBounded<PublishRequest>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         _capacity = capacity;
@@ -157,11 +161,17 @@ internal sealed class PublishPipeline : IDisposable
     /// <summary>Waits until everything queued so far is acknowledged or failed, or the token fires.</summary>
     public async Task WaitIdleAsync(CancellationToken cancellationToken)
     {
-        // Completion of the last message is signalled on a network thread; a short poll keeps this simple and
-        // is only used when a session closes.
-        while (!IsIdle)
+        while (true)
         {
-            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+            // The waiter is in place before the check, so a send that settles after the check completes it.
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _idleWaiter, waiter);
+            if (IsIdle)
+            {
+                return;
+            }
+
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -366,17 +376,6 @@ internal sealed class PublishPipeline : IDisposable
         }
     }
 
-    private bool HasResend
-    {
-        get
-        {
-            lock (_resend)
-            {
-                return _resend.Count > 0;
-            }
-        }
-    }
-
     private bool TryPeekNext(out PublishRequest next)
     {
         lock (_resend)
@@ -419,11 +418,36 @@ internal sealed class PublishPipeline : IDisposable
 
     private async Task WaitForInFlightToSettleAsync(CancellationToken token)
     {
-        // MQTTnet fails every pending request when its connection drops, so this normally ends at once.
-        var deadline = DateTime.UtcNow + _ackTimeout;
-        while (Volatile.Read(ref _inFlightCount) > 0 && DateTime.UtcNow < deadline)
+        // MQTTnet fails every pending request when its connection drops, so this normally ends at once; the
+        // acknowledgement deadline bounds it.
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _settledWaiter, waiter);
+        if (Volatile.Read(ref _inFlightCount) == 0)
         {
-            await Task.Delay(5, token).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await waiter.Task.WaitAsync(_ackTimeout, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    /// <summary>Called at the end of every send's outcome: wakes whoever waits for the window or the writer to empty.</summary>
+    private void SignalIfSettled()
+    {
+        if (Volatile.Read(ref _inFlightCount) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _settledWaiter, null)?.TrySetResult();
+        if (Volatile.Read(ref _idleWaiter) is not null && IsIdle)
+        {
+            Interlocked.Exchange(ref _idleWaiter, null)?.TrySetResult();
         }
     }
 
@@ -478,7 +502,7 @@ internal sealed class PublishPipeline : IDisposable
         task.ContinueWith(
             static (completed, state) =>
             {
-                var (self, conn, req, token) = ((PublishPipeline, ConnectedClient, PublishRequest, CancellationToken))state!;
+                var (self, conn, req, token) = ((PublishWriter, ConnectedClient, PublishRequest, CancellationToken))state!;
                 if (completed.IsCompletedSuccessfully)
                 {
                     self.Finish(conn, req, completed.Result, null, false);
@@ -495,6 +519,19 @@ internal sealed class PublishPipeline : IDisposable
     }
 
     private void Finish(ConnectedClient connection, PublishRequest request, MqttClientPublishResult? result, Exception? exception, bool timedOut)
+    {
+        try
+        {
+            Settle(connection, request, result, exception, timedOut);
+        }
+        finally
+        {
+            // After the outcome is recorded (a resend is back in its list), so an idle writer is really idle.
+            SignalIfSettled();
+        }
+    }
+
+    private void Settle(ConnectedClient connection, PublishRequest request, MqttClientPublishResult? result, Exception? exception, bool timedOut)
     {
         _inFlight.TryRemove(request, out _);
         Interlocked.Decrement(ref _inFlightCount);
