@@ -169,7 +169,7 @@ public sealed class TestSangoCertificateCommand : SangoCmdlet
             CertificateReport report;
             try
             {
-                var certificates = ClientCertificateLoader.ReadCertificates(file, "certificate file");
+                var certificates = CertificateFile.ReadAll(file, "certificate file");
                 try
                 {
                     // The first certificate is the server's own; the rest are what it would send along.
