@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using SangoPS.Errors;
 
 namespace SangoPS.Tls;
 
@@ -33,6 +35,29 @@ public sealed class CertificateTrustOptions
     /// <summary>The options that trust the operating system's root store.</summary>
     public static CertificateTrustOptions SystemStore { get; } = new();
 
-    /// <summary>Loads a CA file (PEM bundle or DER certificate) with <see cref="CaBundleLoader"/> and trusts only its certificates.</summary>
-    public static CertificateTrustOptions FromCaFile(string path) => new(CaBundleLoader.Load(path), path);
+    /// <summary>
+    /// Loads the CA file given with -CaFile (a PEM bundle or a DER certificate, read by <see cref="CaBundleLoader"/>)
+    /// and trusts only its certificates. Every cmdlet with -CaFile goes through here, so a bad file gets the same
+    /// error everywhere.
+    /// </summary>
+    /// <param name="path">The file's full path; it is kept as <see cref="CaFilePath"/> and is the error's target.</param>
+    /// <exception cref="SangoException">
+    /// <see cref="SangoErrorIds.CaFileInvalid"/>: the file is missing, unreadable, empty, or holds no readable certificate.
+    /// </exception>
+    public static CertificateTrustOptions FromCaFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+
+        try
+        {
+            return new(CaBundleLoader.Load(path), path);
+        }
+        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException or CryptographicException)
+        {
+            // The loader's message already names the file and what is wrong with it.
+            throw new SangoException(SangoErrorIds.CaFileInvalid, SangoErrorKind.InvalidArgument, exception.Message, path,
+                "Give -CaFile the CA certificate that issued the broker's certificate: a PEM file with one or more CERTIFICATE blocks, or one DER/CRT certificate.",
+                exception);
+        }
+    }
 }

@@ -119,6 +119,7 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             }
         }
 
+        var caFile = LoadCaFile();
         var options = new SangoSessionOptions(endpoints)
         {
             Name = Name,
@@ -137,8 +138,8 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             Strategy = Strategy,
             ReplaySeconds = ReplaySeconds,
             SpoolDirectory = SpoolDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(SpoolDirectory),
-            CaCertificates = LoadCaFile(),
-            CaFilePath = CaFile is null ? null : GetUnresolvedProviderPathFromPSPath(CaFile),
+            CaCertificates = caFile?.CustomRoots,
+            CaFilePath = caFile?.CaFilePath,
             ClientCertificate = LoadClientCertificate(),
             TlsServerName = TlsServerName,
             SkipCertificateCheck = SkipCertificateCheck,
@@ -169,23 +170,20 @@ public sealed class ConnectSangoCommand : SangoCmdlet
         WriteObject(session);
     }
 
-    private X509Certificate2Collection? LoadCaFile()
+    private CertificateTrustOptions? LoadCaFile()
     {
         if (CaFile is null)
         {
             return null;
         }
 
-        var path = GetUnresolvedProviderPathFromPSPath(CaFile);
         try
         {
-            return CaBundleLoader.Load(path);
+            return CertificateTrustOptions.FromCaFile(GetUnresolvedProviderPathFromPSPath(CaFile));
         }
-        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (SangoException exception)
         {
-            ThrowSangoError(new SangoException(SangoErrorIds.CaFileInvalid, SangoErrorKind.InvalidArgument,
-                $"The CA file '{path}' could not be used: {exception.Message}", CaFile,
-                "Give -CaFile a PEM file with one or more CERTIFICATE blocks, or one DER/CRT certificate.", exception));
+            ThrowSangoError(exception);
             return null;
         }
     }

@@ -69,12 +69,10 @@ public sealed class TestSangoCertificateCommand : SangoCmdlet
         {
             _trust = CertificateTrustOptions.FromCaFile(path);
         }
-        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (SangoException exception)
         {
-            // The same id and category as Connect-Sango -CaFile; without the CA nothing can be judged, so this stops.
-            ThrowSangoError(new SangoException(SangoErrorIds.CaFileInvalid, SangoErrorKind.InvalidArgument, exception.Message, CaFile,
-                "Give -CaFile the CA certificate that issued the broker's certificate: a PEM file with one or more CERTIFICATE blocks, or one DER/CRT certificate.",
-                exception));
+            // Without the CA nothing can be judged, so this stops.
+            ThrowSangoError(exception);
         }
     }
 
@@ -169,7 +167,7 @@ public sealed class TestSangoCertificateCommand : SangoCmdlet
             CertificateReport report;
             try
             {
-                var certificates = ClientCertificateLoader.ReadCertificates(file, "certificate file");
+                var certificates = CertificateFile.ReadAll(file, "certificate file");
                 try
                 {
                     // The first certificate is the server's own; the rest are what it would send along.

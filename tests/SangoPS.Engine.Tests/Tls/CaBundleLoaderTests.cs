@@ -142,18 +142,4 @@ public class CaBundleLoaderTests
         Assert.Contains(path, exception.Message, StringComparison.Ordinal);
         Assert.Contains("neither PEM text nor a DER certificate", exception.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Trust_options_from_a_CA_file_keep_its_path()
-    {
-        using var folder = new TempDirectory();
-        using var root = TestCertificates.CreateRootCa("CN=Sango Test Root CA");
-        var path = folder.File("ca.pem");
-        File.WriteAllText(path, root.ExportCertificatePem(), Encoding.ASCII);
-
-        var trust = CertificateTrustOptions.FromCaFile(path);
-
-        Assert.Equal(path, trust.CaFilePath);
-        Assert.Single(trust.CustomRoots!);
-    }
 }
