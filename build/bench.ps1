@@ -13,16 +13,20 @@
          it received every message.
       2. Scheduled-task cost: wall time of a pwsh that imports, connects (keeping the session in a variable, as the
          scheduled-task recipe does; once more printing it), publishes one message and disconnects,
-         vs a bare pwsh, vs one mosquitto_pub; and Import-Module alone.
+         vs a bare pwsh, vs one mosquitto_pub; and Import-Module alone. The same task over TLS: mqtts to a TLS
+         listener of the same mosquitto, whose ECC (P-256) certificate for *.sango.test the benchmark makes with
+         openssl, signed by its own CA (Connect-Sango -CaFile, -TlsServerName a.sango.test).
       3. Receive: end-to-end latency p50/p99 at a steady 1,000 msg/s (mosquitto_pub -l fed by a pacer; each
          payload is its send time) and the top rate of a pre-published QoS 1 burst into the pipeline.
       4. Memory: working-set growth of the child pwsh over a long receive and a long publish (after a GC).
       5. Batching economy: 10,000 typical telemetry objects through Publish-SangoMessage -Batch: samples per
          message and how full the messages are (payload / the session's payload limit), checked by a subscriber.
 
-    The first publish pipeline and the scheduled task are also timed in a copy of this PowerShell whose IL
-    assemblies the benchmark compiles ReadyToRun with crossgen2 (from the NuGet package folder, where the build's
-    ReadyToRun step puts it), as PowerShell's MSI and zip packages ship them.
+    The first publish pipeline and the scheduled tasks are timed in a copy of this PowerShell whose IL assemblies
+    the benchmark compiles ReadyToRun with crossgen2 (from the NuGet package folder, where the build's ReadyToRun
+    step puts it), as PowerShell's MSI and zip packages ship them: those rows carry the targets. The same cases in
+    the IL-only `dotnet tool` PowerShell that runs this script are reported beside them as information. Without
+    the copy (no crossgen2, or -NoReadyToRun; the header says why) the target rows show '?' and 'not measured'.
 
     Prints a markdown table (and per-run details); writes it to -OutFile (default docs/benchmarks.md, none with
     -Quick). Text below the "kept" marker of an existing -OutFile survives the rewrite. Exits 1 when any run
@@ -34,6 +38,9 @@
     One run per case and small counts: a smoke test that the benchmark works, not a measurement.
 .PARAMETER OutFile
     Where to write the markdown. Default: docs/benchmarks.md, or nothing with -Quick.
+.PARAMETER NoReadyToRun
+    Does not build the ReadyToRun copy of PowerShell (about 30 s of crossgen2): the target rows, which are
+    measured in it, then show '?' and 'not measured'.
 .EXAMPLE
     dotnet pwsh ./build/bench.ps1 -ModulePath out/SangoPS
 #>
@@ -44,7 +51,9 @@ param(
 
     [switch] $Quick,
 
-    [string] $OutFile
+    [string] $OutFile,
+
+    [switch] $NoReadyToRun
 )
 
 $ErrorActionPreference = 'Stop'
@@ -63,10 +72,11 @@ $BurstCount = if ($Quick) { 2000 } else { 50000 }
 $MemoryCount = if ($Quick) { 5000 } else { 200000 }
 $BatchCount = if ($Quick) { 2000 } else { 10000 }
 
+# The publish and scheduled-task targets are judged in the ReadyToRun copy of PowerShell (see New-ReadyToRunPowerShell).
 $Targets = @{
     PublishQos1Ratio = 1.0     # SangoPS / mosquitto_pub -l
     PublishQos0Ratio = 0.5
-    ScheduledTaskMs  = 200     # over bare pwsh
+    ScheduledTaskMs  = 200     # over bare pwsh, plain MQTT and TLS alike
     ReceiveP99Ms     = 5
     MemoryGrowthMB   = 50
 }
@@ -78,12 +88,17 @@ $script:State = @{
     Broker     = $null
     BrokerLog  = $null
     Port       = 0
+    TlsPort    = 0
     Counter    = 0
     Failures   = [System.Collections.Generic.List[string]]::new()
 }
 
 # The ReadyToRun copy of this PowerShell (New-ReadyToRunPowerShell): its folder, and how it was made or why not.
 $script:ReadyToRun = @{ Home = $null; Note = 'not built' }
+
+# The TLS listener's PKI (New-BenchPki): the CA file the TLS task passes to Connect-Sango, and the name it dials.
+$script:Pki = $null
+$TlsServerName = 'a.sango.test'
 
 #region Helpers: processes, files, numbers
 
@@ -111,7 +126,7 @@ function Get-CommandPath([string] $Name) {
         $candidate = Join-Path $dir $Name
         if (Test-Path -LiteralPath $candidate) { return $candidate }
     }
-    throw "The benchmark needs '$Name' (Debian/Ubuntu: apt-get install mosquitto mosquitto-clients)."
+    throw "The benchmark needs '$Name' (Debian/Ubuntu: apt-get install mosquitto mosquitto-clients openssl)."
 }
 
 # Get-PwshInvocation: the child pwsh is the PowerShell that runs this script (the repository's pinned tool), or the
@@ -246,13 +261,58 @@ function Get-LineCount([string] $Path) {
 
 #region Broker and subscribers
 
+function New-BenchPki {
+    # A CA and an ECC (P-256) server certificate for *.sango.test signed by it, made with openssl in the work
+    # folder, for the broker's TLS listener: like the 'wildcard' certificate of tests/Fixtures/SangoTestBroker.psm1
+    # (SAN DNS:*.sango.test, plus IP:127.0.0.1 so that mosquitto_pub, which has no server-name option, can check it
+    # too). Connect-Sango dials 127.0.0.1 with -TlsServerName a.sango.test, so it matches the wildcard.
+    $dir = Join-Path $script:State.Work 'pki'
+    $null = New-Item -ItemType Directory -Path $dir
+    $cnf = Join-Path $dir 'openssl.cnf'
+    [System.IO.File]::WriteAllLines($cnf, [string[]]@(
+            '[ req ]', 'distinguished_name = req_dn', 'prompt = no', '[ req_dn ]', 'CN = placeholder'
+            '[ v3_ca ]', 'basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign', 'subjectKeyIdentifier = hash'
+            '[ server ]', 'basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature', 'extendedKeyUsage = serverAuth'
+            'subjectAltName = DNS:*.sango.test, IP:127.0.0.1', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'))
+    $pki = [pscustomobject]@{
+        CaFile   = Join-Path $dir 'ca.crt'
+        CaKey    = Join-Path $dir 'ca.key'
+        CertFile = Join-Path $dir 'server.crt'
+        KeyFile  = Join-Path $dir 'server.key'
+    }
+    $csr = Join-Path $dir 'server.csr'
+    $serial = { '0x1' + [guid]::NewGuid().ToString('N').Substring(0, 24) }
+    foreach ($argv in @(
+            @('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', $pki.CaKey),
+            @('req', '-x509', '-new', '-config', $cnf, '-key', $pki.CaKey, '-subj', '/CN=SangoPS Bench CA', '-days', '30', '-sha256',
+                '-extensions', 'v3_ca', '-set_serial', (& $serial), '-out', $pki.CaFile),
+            @('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', $pki.KeyFile),
+            @('req', '-new', '-config', $cnf, '-key', $pki.KeyFile, '-subj', '/CN=*.sango.test', '-out', $csr),
+            @('x509', '-req', '-in', $csr, '-CA', $pki.CaFile, '-CAkey', $pki.CaKey, '-set_serial', (& $serial), '-days', '30', '-sha256',
+                '-extfile', $cnf, '-extensions', 'server', '-out', $pki.CertFile))) {
+        $r = Invoke-BenchProcess -FilePath (Get-CommandPath 'openssl') -ArgumentList $argv -TimeoutSeconds 60 -Name 'openssl'
+        if ($r.ExitCode -ne 0) { throw "openssl $($argv[0]) failed ($(Get-ProblemText $r))." }
+    }
+    $pki
+}
+
 function Start-BenchBroker {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $ports = foreach ($k in 1, 2) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $listener
+    }
+    $port = $ports[0].LocalEndpoint.Port; $tlsPort = $ports[1].LocalEndpoint.Port
+    foreach ($listener in $ports) { $listener.Stop() }
     $log = New-WorkFile 'mosquitto.log'
     $config = New-WorkFile 'mosquitto.conf'
+    # Two listeners: plain MQTT, and MQTT over TLS with the bench's server certificate (New-BenchPki). Settings are
+    # global (per_listener_settings false, the default), so both allow anonymous clients. As root, 'user root'
+    # below keeps mosquitto from dropping to a user that could not read the key file.
     $lines = @(
         "listener $port 127.0.0.1"
+        "listener $tlsPort 127.0.0.1"
+        "certfile $($script:Pki.CertFile)"
+        "keyfile $($script:Pki.KeyFile)"
         'allow_anonymous true'
         'max_queued_messages 0'
         'max_inflight_messages 0'
@@ -267,7 +327,8 @@ function Start-BenchBroker {
     $script:State.Broker = Start-BenchProcess -FilePath (Get-CommandPath 'mosquitto') -ArgumentList @('-c', $config) -Name 'mosquitto'
     $script:State.BrokerLog = $log
     $script:State.Port = $port
-    Wait-Until -TimeoutSeconds 10 -Because "mosquitto to listen on 127.0.0.1:$port" -Condition {
+    $script:State.TlsPort = $tlsPort
+    Wait-Until -TimeoutSeconds 10 -Because "mosquitto to listen on 127.0.0.1:$port and (TLS) $tlsPort" -Condition {
         if ($script:State.Broker.Process.HasExited) { throw "mosquitto exited: $(Read-SharedText $script:State.Broker.Err)$(Read-SharedText $log)" }
         (Read-SharedText $log) -match "mosquitto version \S+ running"
     }
@@ -586,20 +647,28 @@ function Measure-ScheduledTask {
     # 'SangoPS' is the scheduled-task recipe (docs/scheduled-tasks.md): the session is kept in a variable, as a task
     # has no console. 'SangoPS, session printed' also prints it: the first formatting in a process costs PowerShell
     # itself some 70 ms for any object, so it is reported beside the target, not as it.
-    # The two 'ReadyToRun PowerShell' forms are the task and bare pwsh again in the ReadyToRun copy of this
-    # PowerShell: the module's overhead over an installed PowerShell's own start-up.
-    $times = New-Series 'SangoPS', 'SangoPS, session printed', 'bare pwsh', 'SangoPS, ReadyToRun PowerShell', 'bare pwsh, ReadyToRun PowerShell', 'mosquitto_pub', 'Import-Module'
+    # The 'ReadyToRun PowerShell' forms are the tasks and bare pwsh again in the ReadyToRun copy of this
+    # PowerShell: the module's overhead over an installed PowerShell's own start-up (the target rows).
+    # 'over TLS' is the same task with mqtts to the broker's TLS listener: Connect-Sango -CaFile with the bench's CA,
+    # dialling 127.0.0.1 as a.sango.test (the server certificate is for *.sango.test); mosquitto_pub over TLS is
+    # `mosquitto_pub --cafile` to the same listener (it checks the certificate's IP address 127.0.0.1).
+    $times = New-Series 'SangoPS', 'SangoPS, session printed', 'bare pwsh', 'SangoPS, ReadyToRun PowerShell', 'bare pwsh, ReadyToRun PowerShell',
+        'SangoPS over TLS', 'SangoPS over TLS, ReadyToRun PowerShell', 'mosquitto_pub', 'mosquitto_pub over TLS', 'Import-Module'
     for ($run = 1; $run -le $Runs; $run++) {
         foreach ($what in @($times.Keys)) {
             if ($what -like '*ReadyToRun PowerShell' -and -not $script:ReadyToRun.Home) { continue }
             try {
                 $topic = "bench/task/$run/$($what -replace '\W', '')"
-                $checker = if ($what -like 'SangoPS*' -or $what -eq 'mosquitto_pub') { Start-Checker -Topic $topic -Count 1 } else { $null }
+                # Every task's message is checked on the plain listener (the broker is the same).
+                $checker = if ($what -like 'SangoPS*' -or $what -like 'mosquitto_pub*') { Start-Checker -Topic $topic -Count 1 } else { $null }
                 $pwsh = Get-PwshInvocation -PowerShellHome ($what -like '*ReadyToRun PowerShell' ? $script:ReadyToRun.Home : $PSHOME)
                 $r = switch ($what) {
                     { $_ -like 'SangoPS*' } {
                         # The same task; only the printing form does not keep the session, so the others print nothing.
-                        $connect = "Connect-Sango mqtt://127.0.0.1:$($script:State.Port)"
+                        $connect = if ($what -like 'SangoPS over TLS*') {
+                            "Connect-Sango mqtts://127.0.0.1:$($script:State.TlsPort) -CaFile '$($script:Pki.CaFile)' -TlsServerName $TlsServerName"
+                        }
+                        else { "Connect-Sango mqtt://127.0.0.1:$($script:State.Port)" }
                         $command = if ($what -ne 'SangoPS, session printed') { "Import-Module '$manifest'; `$session = $connect; Publish-SangoMessage -Session `$session -Topic $topic -Payload x; Disconnect-Sango `$session" }
                         else { "Import-Module '$manifest'; $connect; Publish-SangoMessage -Topic $topic -Payload x; Disconnect-Sango" }
                         Invoke-BenchProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-Command', $command)) -TimeoutSeconds 60 -Name 'pwsh-task'
@@ -609,6 +678,10 @@ function Measure-ScheduledTask {
                     }
                     'mosquitto_pub' {
                         Invoke-BenchProcess -FilePath (Get-CommandPath 'mosquitto_pub') -ArgumentList @('-h', '127.0.0.1', '-p', $script:State.Port, '-t', $topic, '-m', 'x') -TimeoutSeconds 30
+                    }
+                    'mosquitto_pub over TLS' {
+                        Invoke-BenchProcess -FilePath (Get-CommandPath 'mosquitto_pub') -Name 'mosquitto_pub-tls' -TimeoutSeconds 30 -ArgumentList @(
+                            '-h', '127.0.0.1', '-p', $script:State.TlsPort, '--cafile', $script:Pki.CaFile, '-t', $topic, '-m', 'x')
                     }
                     'Import-Module' {
                         $command = "'RESULT ' + (@{ ms = (Measure-Command { Import-Module '$manifest' }).TotalMilliseconds } | ConvertTo-Json -Compress)"
@@ -885,8 +958,8 @@ function Get-MachineHeader {
         "- OS: $os, kernel $(& uname -r)"
         "- PowerShell $($PSVersionTable.PSVersion) on $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); SangoPS $moduleVersion with MQTTnet $mqttnetVersion; module from $script:Module ($source)"
         "- Load average (1 min) at the start: $script:LoadAtStart, at the end: $loadNow$(if (Test-Busy $script:LoadAtStart $loadNow) { ' — other work was running: the figures are noisier than on an idle machine' })"
-        "- ReadyToRun copy of this PowerShell (the rows that name it): $($script:ReadyToRun.Note)"
-        "- Broker: mosquitto $mosquitto on loopback (max_queued_messages 0, max_inflight_messages 0, other settings default)"
+        "- ReadyToRun copy of this PowerShell (the rows that name it, where the publish and scheduled-task targets are judged): $($script:ReadyToRun.Note)"
+        "- Broker: mosquitto $mosquitto on loopback (max_queued_messages 0, max_inflight_messages 0, other settings default), with a second listener for TLS (ECC P-256 server certificate for *.sango.test, signed by the benchmark's own CA)"
         "- Runs per case: $Runs, median reported (memory: one run each); counts: publish $(Format-Number $PublishCount), latency $(Format-Number $LatencyCount) at $(Format-Number $LatencyRate)/s, burst $(Format-Number $BurstCount), memory $(Format-Number $MemoryCount)"
     )
 }
@@ -895,6 +968,13 @@ function Format-Met([bool] $Met, $Outcome) {
     # A failed correctness check outranks any target: the numbers of that case are then not to be trusted.
     if ($Outcome.Failures.Count -gt 0) { return "FAILED: $($Outcome.Failures -join '; ')" }
     if ($Met) { 'yes' } else { 'no' }
+}
+
+function Format-ReadyToRunMet([bool] $Met, $Outcome) {
+    # The Met? cell of a target row, which is measured in the ReadyToRun copy of PowerShell: without the copy
+    # there is nothing to judge (the header says why), so never 'yes'.
+    if ($Outcome.Failures.Count -gt 0 -or $script:ReadyToRun.Home) { return Format-Met $Met $Outcome }
+    'not measured'
 }
 
 function Get-Ratio([double] $A, [double] $B) { if ($B -gt 0 -and -not [double]::IsNaN($A)) { $A / $B } else { [double]::NaN } }
@@ -909,42 +989,55 @@ function New-Report($Outcomes) {
     $rows = [System.Collections.Generic.List[string]]::new()
     $rows.Add('| Case | SangoPS | mosquitto_pub | raw MQTTnet | Ratio | Target | Met? |')
     $rows.Add('|---|---:|---:|---:|---|---|---|')
+    # The target rows are the ReadyToRun copy's (an installed PowerShell); the IL-only `dotnet tool` rows below each
+    # are information, with no target. Without the copy, the target rows read '?' and 'not measured'.
     foreach ($qos in 0, 1) {
         $o = $Outcomes["publish-qos$qos"]
-        $s = $o.Values.SangoPS; $m = $o.Values.mosquitto_pub; $raw = $o.Values.'raw MQTTnet'
+        $m = $o.Values.mosquitto_pub; $raw = $o.Values.'raw MQTTnet'
         $target = if ($qos -eq 1) { $Targets.PublishQos1Ratio } else { $Targets.PublishQos0Ratio }
-        $ratio = Get-Ratio $s $m
-        $rows.Add(('| Publish QoS {0}, {1} lines (msg/s), first pipeline of a fresh pwsh | {2} | {3} | {4} | {5} mosquitto_pub; {6} raw MQTTnet | ≥ {7}× mosquitto_pub -l | {8} |' -f $qos,
-                (Format-Number $PublishCount), (Format-Value $s), (Format-Value $m), (Format-Value $raw),
-                (Format-Ratio $ratio), (Format-Ratio (Get-Ratio $s $raw)), (Format-Number $target 'N1'), (Format-Met ($ratio -ge $target) $o)))
+        $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
+        $ratio = Get-Ratio $precompiled $m
+        $rows.Add(('| Publish QoS {0}, {1} lines (msg/s), first pipeline of a fresh pwsh, in a ReadyToRun copy of this PowerShell, as its installers ship it | {2} | {3} | {4} | {5} mosquitto_pub; {6} raw MQTTnet | ≥ {7}× mosquitto_pub -l | {8} |' -f $qos,
+                (Format-Number $PublishCount), (Format-Value $precompiled), (Format-Value $m), (Format-Value $raw),
+                (Format-Ratio $ratio), (Format-Ratio (Get-Ratio $precompiled $raw)), (Format-Number $target 'N1'), (Format-ReadyToRunMet ($ratio -ge $target) $o)))
+        $s = $o.Values.SangoPS
+        $rows.Add(('| … the same first pipeline in the IL-only `dotnet tool` PowerShell (information; .NET compiles PowerShell''s code as it runs) | {0} | {1} | {2} | {3} mosquitto_pub; {4} raw MQTTnet | — | — |' -f
+                (Format-Value $s), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $s $m)), (Format-Ratio (Get-Ratio $s $raw))))
         $later = $o.Values.'SangoPS, later pipelines'
-        $rows.Add(('| … the same pipeline run again in that pwsh, {0} more run(s), median | {1} | {2} | {3} | {4} mosquitto_pub; {5} raw MQTTnet | ≥ {6}× mosquitto_pub -l | {7} |' -f $LaterPipelines,
-                (Format-Value $later), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $later $m)), (Format-Ratio (Get-Ratio $later $raw)),
-                (Format-Number $target 'N1'), (Format-Met ((Get-Ratio $later $m) -ge $target) $o)))
+        $rows.Add(('| … the same pipeline run again in that IL-only pwsh, {0} more run(s), median | {1} | {2} | {3} | {4} mosquitto_pub; {5} raw MQTTnet | — | — |' -f $LaterPipelines,
+                (Format-Value $later), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $later $m)), (Format-Ratio (Get-Ratio $later $raw))))
         $inputSide = $o.Values.'Get-Content alone'
-        $rows.Add(('| … `Get-Content lines.txt \| Out-Null` alone, first pipeline of a fresh pwsh (lines/s) | {0} | — | — | {1} mosquitto_pub: the ceiling of the first row | — | — |' -f
+        $rows.Add(('| … `Get-Content lines.txt \| Out-Null` alone, first pipeline of a fresh IL-only pwsh (lines/s) | {0} | — | — | {1} mosquitto_pub: the ceiling of the IL-only first pipeline | — | — |' -f
                 (Format-Value $inputSide), (Format-Ratio (Get-Ratio $inputSide $m))))
         $untiered = $o.Values.'SangoPS, no tiering'
-        $rows.Add(('| … the first row again, in a pwsh started with `DOTNET_TieredCompilation=0` (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: the first row without .NET compiling PowerShell in tiers (a pwsh start-up setting; it slows every start) | — | — |' -f
+        $rows.Add(('| … the IL-only first pipeline again, in a pwsh started with `DOTNET_TieredCompilation=0` (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: without .NET compiling PowerShell in tiers (a pwsh start-up setting; it slows every start) | — | — |' -f
                 (Format-Value $untiered), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $untiered $m))))
-        $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
-        $rows.Add(('| … the first row again, in a ReadyToRun copy of this PowerShell, as its installers ship it (msg/s) | {0} | {1} | {2} | {3} mosquitto_pub: the first row in an installed PowerShell, whose code is compiled ahead of time | — | — |' -f
-                (Format-Value $precompiled), (Format-Value $m), (Format-Value $raw), (Format-Ratio (Get-Ratio $precompiled $m))))
     }
     $o = $Outcomes['scheduled-task']
-    $over = $o.Values.SangoPS - $o.Values.'bare pwsh'
-    $rows.Add(('| Scheduled task: pwsh + import + connect + 1 message + disconnect, session kept in a variable (ms wall) | {0} | {1} | — | +{2} ms over bare pwsh ({3} ms) | ≤ {4} ms over bare pwsh | {5} |' -f
-            (Format-Value $o.Values.SangoPS), (Format-Value $o.Values.mosquitto_pub 'N1'), (Format-Value $over), (Format-Value $o.Values.'bare pwsh'),
-            $Targets.ScheduledTaskMs, (Format-Met ($over -le $Targets.ScheduledTaskMs) $o)))
-    $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
+    $bare = $o.Values.'bare pwsh'
     $precompiledBare = $o.Values.'bare pwsh, ReadyToRun PowerShell'
-    $rows.Add(('| … the same task in a ReadyToRun copy of this PowerShell, as its installers ship it (ms wall) | {0} | — | — | {1} ms over its bare pwsh ({2} ms) | — | — |' -f
-            (Format-Value $precompiled), (Format-Signed ($precompiled - $precompiledBare)), (Format-Value $precompiledBare)))
+    $precompiled = $o.Values.'SangoPS, ReadyToRun PowerShell'
+    $over = $precompiled - $precompiledBare
+    $rows.Add(('| Scheduled task: pwsh + import + connect + 1 message + disconnect, session kept in a variable, in a ReadyToRun copy of this PowerShell, as its installers ship it (ms wall) | {0} | {1} | — | {2} ms over its bare pwsh ({3} ms) | ≤ {4} ms over bare pwsh | {5} |' -f
+            (Format-Value $precompiled), (Format-Value $o.Values.mosquitto_pub 'N1'), (Format-Signed $over), (Format-Value $precompiledBare),
+            $Targets.ScheduledTaskMs, (Format-ReadyToRunMet ($over -le $Targets.ScheduledTaskMs) $o)))
+    $tool = $o.Values.SangoPS
+    $toolOver = $tool - $bare
+    $rows.Add(('| … the same task in the IL-only `dotnet tool` PowerShell (ms wall; information) | {0} | — | — | {1} ms over its bare pwsh ({2} ms) | — | — |' -f
+            (Format-Value $tool), (Format-Signed $toolOver), (Format-Value $bare)))
     $printed = $o.Values.'SangoPS, session printed'
-    $rows.Add(('| The same, printing the session (ms wall) | {0} | — | — | {1} ms over bare pwsh; {2} ms for the first formatting | — | — |' -f
-            (Format-Value $printed), (Format-Signed ($printed - $o.Values.'bare pwsh')), (Format-Signed ($printed - $o.Values.SangoPS))))
-    $rows.Add(('| Import-Module SangoPS alone (ms, Measure-Command) | {0} | — | — | {1}% of the overhead above | — | — |' -f
-            (Format-Value $o.Values.'Import-Module' 'N1'), (Format-Value (100 * (Get-Ratio $o.Values.'Import-Module' $over)))))
+    $rows.Add(('| … the same in the IL-only tool, printing the session (ms wall) | {0} | — | — | {1} ms over its bare pwsh; {2} ms for the first formatting | — | — |' -f
+            (Format-Value $printed), (Format-Signed ($printed - $bare)), (Format-Signed ($printed - $tool))))
+    $tls = $o.Values.'SangoPS over TLS, ReadyToRun PowerShell'
+    $tlsOver = $tls - $precompiledBare
+    $rows.Add(('| Scheduled task over TLS: the same with `Connect-Sango mqtts://127.0.0.1:P -CaFile ca.crt -TlsServerName {0}` (ECC P-256 certificate for *.sango.test, the bench''s own CA), in a ReadyToRun copy of this PowerShell (ms wall) | {1} | {2} | — | {3} ms over its bare pwsh ({4} ms); {5} ms over the plain task | ≤ {6} ms over bare pwsh | {7} |' -f
+            $TlsServerName, (Format-Value $tls), (Format-Value $o.Values.'mosquitto_pub over TLS' 'N1'), (Format-Signed $tlsOver), (Format-Value $precompiledBare),
+            (Format-Signed ($tls - $precompiled)), $Targets.ScheduledTaskMs, (Format-ReadyToRunMet ($tlsOver -le $Targets.ScheduledTaskMs) $o)))
+    $toolTls = $o.Values.'SangoPS over TLS'
+    $rows.Add(('| … the same TLS task in the IL-only `dotnet tool` PowerShell (ms wall; information) | {0} | — | — | {1} ms over its bare pwsh ({2} ms); {3} ms over the plain task | — | — |' -f
+            (Format-Value $toolTls), (Format-Signed ($toolTls - $bare)), (Format-Value $bare), (Format-Signed ($toolTls - $tool))))
+    $rows.Add(('| Import-Module SangoPS alone, in the IL-only tool (ms, Measure-Command) | {0} | — | — | {1}% of the IL-only task''s overhead over its bare pwsh | — | — |' -f
+            (Format-Value $o.Values.'Import-Module' 'N1'), (Format-Value (100 * (Get-Ratio $o.Values.'Import-Module' $toolOver)))))
     $o = $Outcomes['receive-latency']
     foreach ($p in 'p50', 'p99') {
         $s = $o.Values["SangoPS $p"]
@@ -989,8 +1082,9 @@ function New-Report($Outcomes) {
     $text.Add('')
     $text.Add('## How each case is measured')
     $text.Add('')
-    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of the process is the row of the target; the child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The third row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. The fourth row is the first row again in a child started with `DOTNET_TieredCompilation=0`: .NET then compiles every method optimized the first time, instead of running PowerShell''s code unoptimized and instrumented until it is recompiled; the gap between the two rows is what tiered compilation of PowerShell costs the first pipeline. The fifth row is the first row again in a copy of this PowerShell whose IL assemblies the benchmark compiled ReadyToRun with crossgen2, as PowerShell''s MSI and zip packages ship them (the `dotnet tool` PowerShell is IL only). mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
-    $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The next row is the same task, and bare pwsh, in the ReadyToRun copy of this PowerShell (see Publish). The row after it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh pwsh.')
+    $text.Add('- Which rows carry the targets: the first publish pipeline and the scheduled tasks are judged in a copy of this PowerShell whose IL assemblies the benchmark compiled ReadyToRun with crossgen2, as PowerShell''s MSI and zip packages ship them (see the header): the PowerShell a scheduled task or a user runs. The same cases in the IL-only `dotnet tool` PowerShell that runs the benchmark (the repository''s pinned tool, whose code .NET compiles as it runs) are the rows marked IL-only, reported as information with no target. When the copy could not be built, the header says why, and the target rows show ''?'' and ''not measured''.')
+    $text.Add('- Publish: SangoPS is timed inside a child `pwsh -NoProfile` that has already imported the module and connected (MQTT 5): a Stopwatch around `Get-Content lines.txt | Publish-SangoMessage -Topic t -QoS q`, which returns once every message is acknowledged (QoS 1) or written (QoS 0). The first such pipeline of a fresh ReadyToRun pwsh is the row of the target. The next row is the same first pipeline in the IL-only tool; that child then runs the same pipeline again (each run to its own topic, each checked by its own subscriber), and the median of those later runs is the row below it. The fourth row times `Get-Content lines.txt | Out-Null` as the first pipeline of another fresh IL-only child (imported and connected the same way): the input side alone, which no pipeline fed by `Get-Content` can beat. The fifth row is the IL-only first pipeline again in a child started with `DOTNET_TieredCompilation=0`: .NET then compiles every method optimized the first time, instead of running PowerShell''s code unoptimized and instrumented until it is recompiled; the gap between those two rows is what tiered compilation of PowerShell costs the first pipeline. mosquitto_pub is the wall time of `mosquitto_pub -l -q q -t t < lines.txt` (MQTT 3.1.1, its default; process start and connect included). raw MQTTnet is `bench/RawMqttnetPublisher` (MQTT 5, net10.0): it reads the file, connects, then awaits each `PublishAsync` in turn; only that loop is timed. Each run has a `mosquitto_sub -q 1 -C N` subscribed before it starts (confirmed by the broker''s log) and counts only if it received all N.')
+    $text.Add('- Scheduled task: wall time of `pwsh -NoProfile -NonInteractive -Command "Import-Module …; $session = Connect-Sango mqtt://127.0.0.1:P; Publish-SangoMessage -Session $session -Topic t -Payload x; Disconnect-Sango $session"` (the recipe of docs/scheduled-tasks.md: a task has no console, so the session is kept, not printed) vs `pwsh -NoProfile -NonInteractive -Command exit` of the same PowerShell vs one `mosquitto_pub -t t -m x`, each checked by a subscriber. The target row is the task and bare pwsh in the ReadyToRun copy; the next row is both in the IL-only tool. The row after it runs `Connect-Sango` without keeping the session, so PowerShell formats and prints it: the first formatting in a process costs PowerShell some 70 ms whatever the object (a `[pscustomobject]` with two properties costs as much). The scheduled task over TLS is the same command with `Connect-Sango mqtts://127.0.0.1:P -CaFile ca.crt -TlsServerName a.sango.test`, to a second listener of the same mosquitto whose server certificate (ECC P-256, `CN=*.sango.test`, SAN `DNS:*.sango.test, IP:127.0.0.1`, serverAuth) the benchmark makes with openssl, signed by a CA of its own; its subscriber listens on the plain listener. Its mosquitto_pub is `mosquitto_pub --cafile ca.crt -h 127.0.0.1` to the TLS listener. Import-Module alone is `Measure-Command { Import-Module … }` inside a fresh IL-only pwsh.')
     $text.Add("- Receive latency: a pacer (the baseline tool) writes one line every $(1000 / $LatencyRate) ms, on a fixed schedule, into ``mosquitto_pub -l -q 1``; each line is the Unix time in microseconds when written. The receiver subscribes (QoS 1) before the pacer starts and computes now − stamp per message: SangoPS in ``Receive-SangoMessage -Count N | ForEach-Object { … }``, mosquitto_sub from its ``%U`` receive time, raw MQTTnet in its message handler. The sender runs once per receiver, so all three see the same kind of traffic. The details also give SangoPS's p99 without the first 1,000 messages (the first second, when the receive path runs for the first time in the process).")
     $text.Add('- Receive rate: the receiver subscribes, a `mosquitto_sub` checker confirms the whole burst (mosquitto_pub -l, QoS 1) went through the broker, and only then may the receiver''s first message pass (it waits for a go file), so the burst is queued in front of it; the other N−1 messages are timed through `Receive-SangoMessage -Count N | ForEach-Object { if ($n++ -eq 0) { … } }`.')
     $text.Add('- Batching economy: a child pwsh builds the objects (host, sensor, value, unit, time, sequence number), then `$samples | Publish-SangoMessage -QoS 1 -Batch -PassThru` packs them; a `mosquitto_sub` subscribed before checks that the messages carry every sample once, in order. Fill is the average payload over the session''s payload limit (51,200 bytes).')
@@ -1010,7 +1104,7 @@ if (-not (Test-Path -LiteralPath (Join-Path $ModulePath 'SangoPS.psd1'))) { thro
 $script:Module = $ModulePath
 if (-not $OutFile -and -not $Quick) { $OutFile = Join-Path $Root 'docs/benchmarks.md' }
 if ($IsWindows) { throw 'The benchmark runs on Linux or macOS (it uses /bin/sh, nproc and /proc).' }
-foreach ($tool in 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'dotnet') { $null = Get-CommandPath $tool }
+foreach ($tool in 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'dotnet', 'openssl') { $null = Get-CommandPath $tool }
 
 $script:LoadAtStart = Get-LoadAverage
 $script:RepositoryAtStart = Get-RepositoryState
@@ -1029,9 +1123,12 @@ try {
     $script:Raw = if (Test-Path -LiteralPath $apphost) { @{ FilePath = $apphost; Prefix = @() } }
     else { @{ FilePath = (Get-CommandPath 'dotnet'); Prefix = @((Join-Path $rawOut 'RawMqttnetPublisher.dll')) } }
 
-    Write-Host 'Compiling a ReadyToRun copy of this PowerShell'
-    $script:ReadyToRun.Home = New-ReadyToRunPowerShell
-    Write-Host "  $($script:ReadyToRun.Note)"
+    if ($NoReadyToRun) { $script:ReadyToRun.Note = 'not measured: -NoReadyToRun was given' }
+    else {
+        Write-Host 'Compiling a ReadyToRun copy of this PowerShell'
+        $script:ReadyToRun.Home = New-ReadyToRunPowerShell
+    }
+    Write-Host "  ReadyToRun copy: $($script:ReadyToRun.Note)"
 
     # Inputs: short telemetry-like lines, one message each.
     $script:Files = @{
@@ -1050,8 +1147,9 @@ try {
     [System.IO.File]::WriteAllText($script:Files.ReceiveChild, $ReceiveChild)
     [System.IO.File]::WriteAllText($script:Files.BatchChild, $BatchChild)
 
+    $script:Pki = New-BenchPki
     Start-BenchBroker
-    Write-Host "mosquitto on 127.0.0.1:$($script:State.Port); module $script:Module; $Runs run(s) per case"
+    Write-Host "mosquitto on 127.0.0.1:$($script:State.Port) (TLS: $($script:State.TlsPort)); module $script:Module; $Runs run(s) per case"
 
     $outcomes = [ordered]@{}
     Write-Host "`n== Publish throughput, $(Format-Number $PublishCount) lines =="
