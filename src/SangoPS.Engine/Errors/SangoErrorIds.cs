@@ -14,6 +14,7 @@ public static class SangoErrorIds
     public const string InvalidTopicFilter = "InvalidTopicFilter";
     public const string PayloadTooLarge = "PayloadTooLarge";
     public const string PayloadNotSerializable = "PayloadNotSerializable";
+    public const string InvalidPayload = "InvalidPayload";
     public const string PublishRejected = "PublishRejected";
     public const string PublishFailed = "PublishFailed";
     public const string PublishTimeout = "PublishTimeout";

@@ -13,7 +13,7 @@ namespace SangoPS.Publishing;
 /// <summary>
 /// The session's one writer, and the one mechanism for both speed and failover. Every publish goes through a
 /// bounded queue to this single loop, which hands messages to MQTTnet in order without waiting for each
-/// acknowledgement: a sliding window keeps up to the broker's Receive Maximum QoS 1/2 publishes in flight
+/// acknowledgement: a sliding window keeps up to the broker's Receive Maximum QoS 1 publishes in flight (QoS 2: one)
 /// (MQTTnet does not enforce it) and the next message goes out as soon as any acknowledgement frees a slot.
 /// MQTTnet queues sends on a FIFO lock, so calling PublishAsync in order from one loop keeps the wire order.
 /// When the connection drops, QoS 1/2 messages whose acknowledgement never came go back into a resend list
@@ -29,7 +29,14 @@ internal sealed class PublishWriter : IDisposable
     /// </summary>
     private const int AtMostOnceWindow = 1;
 
-    /// <summary>An upper bound on the QoS 1/2 window even when a broker advertises 65,535.</summary>
+    /// <summary>
+    /// QoS 2 goes one message at a time. MQTT requires PUBREL in the order the PUBRECs arrived (MQTT 5, 4.6.0-3),
+    /// and the broker forwards a QoS 2 message on its PUBREL; MQTTnet sends each PUBREL from its own publish's
+    /// continuation, so with several in flight they leave in any order and subscribers see the stream reordered.
+    /// </summary>
+    private const int ExactlyOnceWindow = 1;
+
+    /// <summary>An upper bound on the QoS 1 window even when a broker advertises 65,535.</summary>
     private const int AtLeastOnceWindowCap = 256;
 
     /// <summary>
@@ -340,7 +347,12 @@ internal sealed class PublishWriter : IDisposable
                     }
                 }
 
-                var window = next.IsAtLeastOnce ? Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap) : AtMostOnceWindow;
+                var window = next.Message.QualityOfServiceLevel switch
+                {
+                    MqttQualityOfServiceLevel.AtMostOnce => AtMostOnceWindow,
+                    MqttQualityOfServiceLevel.ExactlyOnce => ExactlyOnceWindow,
+                    _ => Math.Min(connection.BrokerReceiveMaximum, AtLeastOnceWindowCap),
+                };
                 if (Volatile.Read(ref _inFlightCount) >= window)
                 {
                     await ReleaseHeldAsync().ConfigureAwait(false);

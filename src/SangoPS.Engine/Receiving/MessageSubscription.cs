@@ -16,10 +16,12 @@ internal sealed class MessageSubscription : IDisposable
     private readonly Channel<SangoMessage> _inbox;
     private readonly bool _ownsInbox;
     private readonly CancellationTokenSource _closed = new();
+    private readonly string[] _matchFilters;
 
     public MessageSubscription(IReadOnlyList<string> filters, int qos, Channel<SangoMessage>? sharedInbox = null)
     {
         Filters = filters;
+        _matchFilters = filters.Select(MatchedFilter).ToArray();
         QoS = qos;
         _ownsInbox = sharedInbox is null;
         _inbox = sharedInbox ?? CreateInbox();
@@ -37,9 +39,25 @@ internal sealed class MessageSubscription : IDisposable
 
     public ChannelReader<SangoMessage> Inbox => _inbox.Reader;
 
+    /// <summary>
+    /// The filter a message's topic is matched against: a shared subscription's messages arrive with their real
+    /// topic, so '$share/&lt;group&gt;/sensors/#' matches as 'sensors/#'.
+    /// </summary>
+    public static string MatchedFilter(string filter)
+    {
+        const string SharePrefix = "$share/";
+        if (!filter.StartsWith(SharePrefix, StringComparison.Ordinal))
+        {
+            return filter;
+        }
+
+        var groupEnd = filter.IndexOf('/', SharePrefix.Length);
+        return groupEnd < 0 ? filter : filter[(groupEnd + 1)..];
+    }
+
     public bool Matches(string topic)
     {
-        foreach (var filter in Filters)
+        foreach (var filter in _matchFilters)
         {
             if (MqttTopicFilterComparer.Compare(topic, filter) == MqttTopicFilterCompareResult.IsMatch)
             {

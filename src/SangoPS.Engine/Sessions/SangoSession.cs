@@ -37,6 +37,11 @@ public sealed class SangoSession : IDisposable
         _connection = new SessionConnection(Name, options, Log, _subscriptions.OnMessageReceivedAsync, OnReconnectedAsync);
         _subscriptions.Attach(_connection);
         _outbox = new Outbox(Name, options, Log, _usage, _connection);
+        if (options.UserName is not null && options.Endpoints.Where(e => !e.UseTls).Select(e => e.ToString()).ToArray() is { Length: > 0 } plain)
+        {
+            Log.Warning($"Session '{Name}' sends the user name and password of '{options.UserName}' in clear text to {string.Join(", ", plain)} (no TLS): anyone on the network path can read them. Use mqtts:// or wss:// endpoints.");
+        }
+
         if (options.SkipCertificateCheck)
         {
             Log.Warning($"Session '{Name}': certificate checks are skipped (-SkipCertificateCheck). The connection is encrypted but the server is not verified; anyone able to intercept it can read and change the messages.");

@@ -80,8 +80,7 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
             }
 
             failures.Add(failure);
-            NoteFailure(endpoint, failure.Reason);
-            _log.Verbose($"{endpoint}: {failure.Reason}");
+            ReportAttemptFailure(endpoint, failure);
         }
 
         return failures;
@@ -232,7 +231,7 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
     Task<(ConnectedClient? Connected, EndpointAttemptFailure? Failure)> IReconnectTarget.TryConnectAsync(SangoEndpoint endpoint, CancellationToken cancellationToken) =>
         ConnectToAsync(endpoint, cancellationToken);
 
-    void IReconnectTarget.OnAttemptFailed(SangoEndpoint endpoint, EndpointAttemptFailure failure) => NoteFailure(endpoint, failure.Reason);
+    void IReconnectTarget.OnAttemptFailed(SangoEndpoint endpoint, EndpointAttemptFailure failure) => ReportAttemptFailure(endpoint, failure);
 
     Task IReconnectTarget.OnReconnectedAsync(CancellationToken cancellationToken) => _onReconnected(cancellationToken);
 
@@ -315,6 +314,23 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
         _log.Warning($"Session '{_sessionName}' lost its connection to {connection.Endpoint}: {reason}. Reconnecting.");
         StartReconnecting(connection);
         Signal();
+    }
+
+    /// <summary>
+    /// Records a failed attempt. A refused certificate is a warning even when another endpoint then accepts: it
+    /// can mean that someone intercepts the connection to this endpoint, which a failover would otherwise hide.
+    /// </summary>
+    private void ReportAttemptFailure(SangoEndpoint endpoint, EndpointAttemptFailure failure)
+    {
+        NoteFailure(endpoint, failure.Reason);
+        if (failure.ErrorId == SangoErrorIds.CertificateValidationFailed)
+        {
+            _log.Warning($"Session '{_sessionName}': the certificate of {endpoint} was refused ({failure.Reason}) A refused certificate can mean that someone intercepts the connection; check it with Test-SangoCertificate {endpoint}.");
+        }
+        else
+        {
+            _log.Verbose($"{endpoint}: {failure.Reason}");
+        }
     }
 
     private void NoteFailure(SangoEndpoint endpoint, string reason) => LastFailure = new SangoFailure(DateTime.Now, endpoint.ToString(), reason);

@@ -15,6 +15,14 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
 
     protected override void ProcessRecord()
     {
+        if (Session is null && MyInvocation.ExpectingInput)
+        {
+            // `$null | Disconnect-Sango` (an empty variable piped in) names no session: closing the default one
+            // instead would be a surprise that loses the user's connection.
+            WriteVerbose("The pipeline gave no session ($null); nothing was disconnected.");
+            return;
+        }
+
         var sessions = Session ?? (SessionRegistry.GetDefault(CurrentRunspace) is { } current ? [current] : []);
         if (sessions.Length == 0)
         {

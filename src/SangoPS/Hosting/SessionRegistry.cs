@@ -18,6 +18,13 @@ internal static class SessionRegistry
     // Code that runs without a runspace on its thread (none of SangoPS's cmdlets do) shares one list.
     private static readonly RunspaceSessions WithoutRunspace = new();
 
+    static SessionRegistry()
+    {
+        // A script that ends, or calls exit, without Disconnect-Sango: the host may end the process without
+        // closing its runspace, and what the sessions still hold must reach their spools first.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeEverySession();
+    }
+
     public static void Add(Runspace? runspace, SangoSession session)
     {
         var sessions = runspace is null ? WithoutRunspace : ByRunspace.GetValue(runspace, Watch);
@@ -80,6 +87,15 @@ internal static class SessionRegistry
         {
             // Dispose settles the outbox: QoS 1/2 messages not yet acknowledged go to the session's spool.
             session.Dispose();
+        }
+    }
+
+    private static void DisposeEverySession()
+    {
+        DisposeAll(null);
+        foreach (var (runspace, _) in ByRunspace)
+        {
+            DisposeAll(runspace);
         }
     }
 

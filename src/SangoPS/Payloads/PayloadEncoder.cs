@@ -13,7 +13,9 @@ namespace SangoPS.Commands;
 /// </summary>
 internal static class PayloadEncoder
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    // Strict: a string with a lone surrogate has no UTF-8 form, and the lenient encoder would send U+FFFD instead,
+    // another text than the one given, without a word.
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static byte[] Encode(object? payload)
     {
@@ -23,7 +25,7 @@ internal static class PayloadEncoder
             case null:
                 return [];
             case string text:
-                return Utf8.GetBytes(text);
+                return Utf8Bytes(text, payload);
             case byte[] bytes:
                 return bytes;
             case SangoMessage message:
@@ -62,15 +64,32 @@ internal static class PayloadEncoder
     {
         try
         {
-            return Utf8.GetBytes(PowerShellJson.ToJson(payload));
+            return Utf8Bytes(PowerShellJson.ToJson(payload), payload);
         }
-        catch (Exception exception) when (exception is not OutOfMemoryException and not PipelineStoppedException)
+        catch (Exception exception) when (exception is not OutOfMemoryException and not PipelineStoppedException and not SangoException)
         {
             var inner = exception is System.Reflection.TargetInvocationException { InnerException: { } cause } ? cause : exception;
             var type = (payload is PSObject wrapped ? wrapped.BaseObject : payload)?.GetType().FullName;
             throw new SangoException(SangoErrorIds.PayloadNotSerializable, SangoErrorKind.InvalidArgument,
                 $"The payload of type {type} could not be converted to JSON: {inner.Message}", payload,
                 "Publish a string, a byte[] or a simple object (for example a [pscustomobject]).", inner);
+        }
+    }
+
+    /// <exception cref="SangoException">InvalidPayload: the text holds a lone surrogate.</exception>
+    private static byte[] Utf8Bytes(string text, object? source)
+    {
+        try
+        {
+            return Utf8.GetBytes(text);
+        }
+        catch (EncoderFallbackException exception)
+        {
+            var unit = (int)(exception.CharUnknown != '\0' ? exception.CharUnknown : exception.CharUnknownHigh);
+            throw new SangoException(SangoErrorIds.InvalidPayload, SangoErrorKind.InvalidArgument,
+                $"The payload text holds a lone surrogate (U+{unit:X4} at position {exception.Index}), which has no UTF-8 form; it was not sent, the other inputs are.",
+                source, "Remove or replace the broken character (it often comes from text cut in the middle of an emoji), or publish the bytes you mean as a byte[].",
+                exception);
         }
     }
 

@@ -1,0 +1,201 @@
+# The fault cases of the hardening work, in one place, each against a real broker (mosquitto from the fixture) and,
+# where the case is about what another client sees, checked with a foreign client (mosquitto_sub).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-SangoModuleUnderTest
+    $script:cred = New-TestCredential
+    $script:broker = Start-SangoTestBroker -Name faults -Plain
+    $script:pki = Get-SangoTestPki
+    $script:good = Start-SangoTestBroker -Name faults-tls -Tls wildcard
+    $script:wrongHost = Start-SangoTestBroker -Name faults-wrong-host -Tls wrong-host
+}
+
+AfterAll {
+    Get-SangoSession | Disconnect-Sango -ErrorAction SilentlyContinue
+    Stop-AllSangoTestBrokers
+}
+
+Describe 'Shared subscriptions' {
+    It 'delivers each message of a $share group to exactly one of its receivers, SangoPS being one of them' {
+        $topic = New-UniqueTopic
+        $filter = "`$share/g1/$topic"
+        $s = Connect-Sango $broker.PlainUri -Credential $cred
+        $other = Start-MosquittoSub -Broker $broker -Topic $filter -User sango -Password sango-pass -Qos 1 -Version mqttv5
+        $ps = [powershell]::Create()
+        try {
+            $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+            $null = $ps.AddScript("param(`$s, `$f) Import-Module '$module'; Receive-SangoMessage -Session `$s -Topic `$f -TimeoutSeconds 30 | ForEach-Object Payload")
+            $null = $ps.AddArgument($s).AddArgument($filter)
+            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $noInput.Complete()
+            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $null = $ps.BeginInvoke($noInput, $received)
+            Wait-BrokerLog $broker "$([regex]::Escape($s.ClientId)) 1 $([regex]::Escape($filter))" -TimeoutSeconds 10
+
+            1..20 | ForEach-Object { "m$_" } | Publish-SangoMessage -Topic $topic -Session $s
+            Wait-SangoCondition -TimeoutSeconds 15 -Because 'the group to receive all 20 messages' -Condition {
+                $received.Count + @(Get-MosquittoSubOutput -Subscriber $other).Count -ge 20
+            } | Out-Null
+
+            # ReadAll, not enumeration: enumerating an open PSDataCollection waits for it to be completed.
+            $mine = @($received.ReadAll())
+            $theirs = @((Get-MosquittoSubOutput -Subscriber $other).Payload)
+            $mine.Count | Should -BeGreaterThan 0 -Because 'the broker shares the group between both receivers'
+            $theirs.Count | Should -BeGreaterThan 0
+            @($mine + $theirs | Sort-Object { [int]$_.Substring(1) }) | Should -Be (1..20 | ForEach-Object { "m$_" })
+        }
+        finally {
+            $ps.Stop()
+            $ps.Dispose()
+            Stop-MosquittoSub $other
+            Disconnect-Sango $s
+        }
+    }
+}
+
+Describe 'QoS 2 order' {
+    It 'keeps 45 QoS 2 messages in order for a foreign subscriber (PUBREL in the order of the PUBRECs)' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred
+        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 2 -Version mqttv5
+        try {
+            $results = 1..45 | ForEach-Object { "q2-$_" } | Publish-SangoMessage -Topic $topic -QoS 2 -PassThru
+            $results | Should -HaveCount 45
+            $got = Wait-MosquittoSubCount $sub -Count 45 -TimeoutSeconds 20
+            $got.Payload | Should -Be (1..45 | ForEach-Object { "q2-$_" })
+            $got | ForEach-Object { $_.Qos | Should -Be 2 }
+        }
+        finally {
+            Stop-MosquittoSub $sub
+            Disconnect-Sango $s
+        }
+    }
+}
+
+Describe 'Payloads that cannot be sent as given' {
+    It 'refuses a string with a lone surrogate (InvalidPayload) and sends the other inputs' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred
+        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        try {
+            $broken = "bad$([char]0xD800)"
+            'ok1', $broken, 'ok2' | Publish-SangoMessage -Topic $topic -ErrorVariable errors -ErrorAction SilentlyContinue
+
+            $errors | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPayload,*'
+            $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errors[0].TargetObject | Should -Be $broken
+            $errors[0].Exception.Message | Should -Match 'U\+D800'
+            (Wait-MosquittoSubCount $sub -Count 2).Payload | Should -Be @('ok1', 'ok2')
+            $s.IsConnected | Should -BeTrue
+        }
+        finally {
+            Stop-MosquittoSub $sub
+            Disconnect-Sango $s
+        }
+    }
+}
+
+Describe 'Disconnect-Sango with nothing piped in' {
+    It 'leaves the default session open for $null from the pipeline' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred
+        try {
+            $none = $null
+            $none | Disconnect-Sango
+            $s.IsConnected | Should -BeTrue
+            (Get-SangoSession -Default).Id | Should -Be $s.Id
+        }
+        finally { Disconnect-Sango $s }
+    }
+}
+
+Describe 'Warnings about security' {
+    It 'warns once when a user name and password go to an endpoint without TLS' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningVariable warnings -WarningAction SilentlyContinue
+        try {
+            @($warnings -match 'clear text') | Should -HaveCount 1
+            ($warnings -join "`n") | Should -Match ([regex]::Escape($broker.PlainUri))
+            ($warnings -join "`n") | Should -Not -Match 'sango-pass'
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'does not warn about clear text over mqtts' {
+        $s = Connect-Sango $good.TlsUri -Credential $cred -CaFile $pki.CaFile -WarningVariable warnings -WarningAction SilentlyContinue
+        try { @($warnings -match 'clear text') | Should -HaveCount 0 }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'warns about a refused certificate even when failover to the next endpoint succeeds' {
+        $s = Connect-Sango $wrongHost.TlsUri, $good.TlsUri -Credential $cred -CaFile $pki.CaFile -WarningVariable warnings -WarningAction SilentlyContinue
+        try {
+            $s.ConnectedEndpoint | Should -Be $good.TlsUri
+            $refused = @($warnings -match 'certificate of .* was refused')
+            $refused | Should -HaveCount 1
+            $refused[0] | Should -Match ([regex]::Escape($wrongHost.TlsUri))
+            $refused[0] | Should -Match 'intercept'
+        }
+        finally { Disconnect-Sango $s }
+    }
+}
+
+Describe 'A script that ends without Disconnect-Sango' {
+    BeforeAll {
+        # A session with a spool whose only endpoint never answers (a free loopback port nobody listens on): it
+        # keeps trying in the background and queues what is published, like a scheduled task during an outage.
+        $script:unreachable = "mqtt://127.0.0.1:$(Get-FreeTcpPort)"
+        $script:module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+        $script:publisher = Join-Path $TestDrive 'publish-and-end.ps1'
+        Set-Content -LiteralPath $publisher -Value @'
+param([string] $Module, [string] $Endpoint, [string] $Spool, [string] $Ending, [string] $Marker)
+Import-Module $Module
+$s = Connect-Sango $Endpoint -SpoolDirectory $Spool -TimeoutSeconds 1 -WarningAction SilentlyContinue
+1..5 | ForEach-Object { "m$_" } | Publish-SangoMessage -Topic 'faults/end' -WarningAction SilentlyContinue
+"queued=$($s.QueuedMessages)"
+switch ($Ending) {
+    'exit' { exit 3 }
+    'wait' { New-Item -ItemType File -Path $Marker | Out-Null; Start-Sleep -Seconds 120 }
+}
+'@
+        function Invoke-Publisher([string] $Spool, [string] $Ending) {
+            Invoke-SangoPwsh -ArgumentList '-File', $publisher, '-Module', $module, '-Endpoint', $unreachable, '-Spool', $Spool, '-Ending', $Ending -TimeoutSeconds 60
+        }
+    }
+
+    It 'spools every queued QoS 1 message when a -File script simply ends' {
+        $spool = Join-Path $TestDrive 'spool-end'
+        $run = Invoke-Publisher $spool 'end'
+        $run.ExitCode | Should -Be 0
+        $run.StdOut | Should -Match 'queued=5'
+        (Get-SangoSpool -Path $spool).Count | Should -Be 5
+    }
+
+    It 'spools every queued QoS 1 message when the script calls exit' {
+        $spool = Join-Path $TestDrive 'spool-exit'
+        $run = Invoke-Publisher $spool 'exit'
+        $run.ExitCode | Should -Be 3
+        (Get-SangoSpool -Path $spool).Count | Should -Be 5
+    }
+
+    It 'loses what was only in memory when the process is killed (kill -9), and keeps what was spooled before' {
+        $spool = Join-Path $TestDrive 'spool-kill'
+        (Invoke-Publisher $spool 'end').ExitCode | Should -Be 0
+        (Get-SangoSpool -Path $spool).Count | Should -Be 5
+
+        $marker = Join-Path $TestDrive 'published.marker'
+        $pwsh = Get-SangoPwsh
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh.FilePath)
+        foreach ($argument in $pwsh.Prefix + @('-NoProfile', '-NonInteractive', '-File', $publisher, '-Module', $module, '-Endpoint', $unreachable,
+                '-Spool', $spool, '-Ending', 'wait', '-Marker', $marker)) { $psi.ArgumentList.Add($argument) }
+        $psi.RedirectStandardOutput = $true
+        $process = [System.Diagnostics.Process]::Start($psi)
+        try {
+            Wait-SangoCondition -TimeoutSeconds 60 -Because 'the child to have queued its 5 messages' -Condition { Test-Path -LiteralPath $marker } | Out-Null
+            $process.Kill() # SIGKILL on Linux and macOS: nothing of the process runs any more
+            $process.WaitForExit(10000) | Should -BeTrue
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() } }
+
+        (Get-SangoSpool -Path $spool).Count | Should -Be 5 -Because 'the 5 messages queued in memory are lost; the 5 spooled earlier stay'
+    }
+}
