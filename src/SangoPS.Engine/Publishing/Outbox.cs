@@ -149,6 +149,7 @@ internal sealed class Outbox : IPublishHost, IDisposable
         var lost = 0;
         foreach (var request in undelivered)
         {
+            string? spoolProblem = null;
             try
             {
                 if (request.Spooled is { } entry)
@@ -168,13 +169,18 @@ internal sealed class Outbox : IPublishHost, IDisposable
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
-                _log.Warning($"A message for '{request.Message.Topic}' could not be written to the spool: {exception.Message}");
+                spoolProblem = exception.Message;
+                _log.Warning($"A message for '{request.Message.Topic}' could not be written to the spool {_spool?.Path}: {exception.Message}");
             }
 
             lost++;
-            _writer.Fail(request, new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
-                $"The message for '{request.Message.Topic}' was not delivered before session '{_sessionName}' closed.", request.Source,
-                "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept for the next session."));
+            _writer.Fail(request, spoolProblem is null
+                ? new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
+                    $"The message for '{request.Message.Topic}' was not delivered before session '{_sessionName}' closed.", request.Source,
+                    "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept for the next session.")
+                : new SangoException(SangoErrorIds.MessagesNotDelivered, SangoErrorKind.ConnectionError,
+                    $"The message for '{request.Message.Topic}' was not delivered before session '{_sessionName}' closed, and could not be kept in the spool {_spool?.Path}: {spoolProblem}", request.Source,
+                    "Free space on the spool's drive, or let the user running the session write to the spool folder; then publish the message again."));
         }
 
         if (spooled > 0)
@@ -184,7 +190,9 @@ internal sealed class Outbox : IPublishHost, IDisposable
 
         if (lost > 0)
         {
-            _log.Warning($"Session '{_sessionName}' closed with {lost} QoS 1/2 message(s) that no broker acknowledged; they were not delivered. Use -SpoolDirectory to keep them.");
+            _log.Warning(_spool is null
+                ? $"Session '{_sessionName}' closed with {lost} QoS 1/2 message(s) that no broker acknowledged; they were not delivered. Use -SpoolDirectory to keep them."
+                : $"Session '{_sessionName}' closed with {lost} QoS 1/2 message(s) that no broker acknowledged and that could not be written to the spool {_spool.Path}; they were not delivered.");
         }
 
         return new SangoDisconnectResult(spooled, lost);

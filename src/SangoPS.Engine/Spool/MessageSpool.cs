@@ -13,7 +13,8 @@ namespace SangoPS.Spool;
 /// by time, so the next session sends them in order. A process claims a file by renaming it (only one rename
 /// can win, so two processes sharing a spool never send one entry twice) and deletes it after the broker's
 /// acknowledgement; claims of a process that died are released again. A file that cannot be read is moved to
-/// the corrupt folder and reported, never blocking the rest.
+/// the corrupt folder and reported, never blocking the rest. Payloads sit here in clear, so a folder SangoPS
+/// creates is readable by the user alone (<see cref="PrivateFolder"/>).
 /// </summary>
 public sealed class MessageSpool
 {
@@ -22,10 +23,13 @@ public sealed class MessageSpool
     private const string Magic = "SANGOSPOOL 1";
     private static long s_counter;
 
+    /// <summary>The smallest file that can be a spool entry: the magic line and a header.</summary>
+    private static readonly int MinimumFileLength = Magic.Length + 3;
+
     public MessageSpool(string directory)
     {
         Path = System.IO.Path.GetFullPath(directory);
-        Directory.CreateDirectory(Path);
+        PrivateFolder.Create(Path);
     }
 
     public string Path { get; }
@@ -40,14 +44,23 @@ public sealed class MessageSpool
             $"{DateTime.UtcNow.Ticks:D19}-{Environment.ProcessId:D7}-{Interlocked.Increment(ref s_counter):D10}{Extension}");
         var final = System.IO.Path.Combine(Path, name);
         var temporary = System.IO.Path.Combine(Path, "." + name + ".tmp");
-        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        try
         {
-            stream.Write(Encoding.UTF8.GetBytes(Magic + "\n" + header + "\n"));
-            stream.Write(payload);
-            stream.Flush(flushToDisk: true);
-        }
+            using (var stream = PrivateFolder.CreateFile(temporary))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(Magic + "\n" + header + "\n"));
+                stream.Write(payload);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(temporary, final);
+            File.Move(temporary, final);
+        }
+        catch
+        {
+            // A disk that filled up mid-write leaves no half file behind (the reader would set it aside as corrupt).
+            TryDelete(temporary);
+            throw;
+        }
     }
 
     /// <summary>Claims every waiting message, oldest first; corrupt files are set aside and reported.</summary>
@@ -57,6 +70,14 @@ public sealed class MessageSpool
         var claimed = new List<SpoolEntry>();
         foreach (var file in Directory.EnumerateFiles(Path, "*" + Extension).Order(StringComparer.Ordinal))
         {
+            if (new FileInfo(file).Length < MinimumFileLength)
+            {
+                // Never opened: a FIFO (which reports no length) would block the reader for ever, and an empty
+                // file holds no message. It stays where it is for its owner to look at.
+                log.Warning($"Spool file {System.IO.Path.GetFileName(file)} is empty or not a regular file (a FIFO or device); it was skipped and left in {Path}.");
+                continue;
+            }
+
             var claim = file + ClaimMarker + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
             try
             {
@@ -102,6 +123,18 @@ public sealed class MessageSpool
         var oldest = files.Count == 0 ? (DateTime?)null : files.Min(f => SpooledAt(f.Name));
         var corrupt = Directory.Exists(CorruptPath) ? Directory.EnumerateFiles(CorruptPath).Count() : 0;
         return new SpoolInfo(Path, files.Count, oldest, files.Sum(f => f.Length), corrupt);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more can be done; the temporary name is never read as a spooled message.
+        }
     }
 
     private static DateTime SpooledAt(string name) =>

@@ -45,7 +45,9 @@ public sealed class DisconnectSangoCommand : SangoCmdlet
                 {
                     WriteError(SangoErrorRecords.Create(SangoErrorIds.MessagesNotDelivered, ErrorCategory.ConnectionError,
                         $"Session '{session.Name}' closed with {result.Lost} QoS 1/2 message(s) that no broker acknowledged; they were not delivered.",
-                        session, "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept and sent by the next session."));
+                        session, session.SpoolDirectory is null
+                            ? "Give Connect-Sango a -SpoolDirectory so undelivered messages are kept and sent by the next session."
+                            : $"They could not be written to the spool {session.SpoolDirectory} (the warning says why): free space on its drive or fix its permissions."));
                 }
             }
             finally

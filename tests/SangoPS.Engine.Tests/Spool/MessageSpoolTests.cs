@@ -116,4 +116,64 @@ public sealed class MessageSpoolTests : IDisposable
         Assert.Empty(spool.ClaimAll(new SessionLog()));
         Assert.Equal(0, spool.GetInfo().Count);
     }
+
+    [Fact]
+    public void A_spool_folder_SangoPS_creates_and_its_files_are_readable_by_the_user_alone()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // The Windows ACL is reviewed, not run here: no Windows machine in this environment.
+        }
+
+        var nested = Path.Combine(_path, "a", "spool");
+        var spool = new MessageSpool(nested);
+        spool.Write("t", Encoding.UTF8.GetBytes("secret"), 1, false, null);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(nested));
+        var file = Assert.Single(Directory.GetFiles(nested, "*.sgm"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact]
+    public void A_folder_that_exists_keeps_the_mode_its_owner_gave_it()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_path);
+        var shared = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        File.SetUnixFileMode(_path, shared);
+
+        _ = new MessageSpool(_path);
+
+        Assert.Equal(shared, File.GetUnixFileMode(_path));
+    }
+
+    [Fact]
+    public async Task A_FIFO_among_the_spool_files_is_skipped_with_a_warning_and_never_opened()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var spool = new MessageSpool(_path);
+        spool.Write("t/ok", Encoding.UTF8.GetBytes("kept"), 1, false, null);
+        var fifo = Path.Combine(_path, "0000000000000000001-0000001-0000000001.sgm");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var log = new SessionLog();
+        var claiming = Task.Run(() => spool.ClaimAll(log));
+
+        var claimed = await claiming.WaitAsync(TimeSpan.FromSeconds(10)); // a TimeoutException: ClaimAll blocked on the FIFO
+        Assert.Equal(["kept"], claimed.Select(Text));
+        Assert.Contains(log.Drain(), e => e.Level == SessionLogLevel.Warning && e.Text.Contains("not a regular file", StringComparison.Ordinal));
+        Assert.True(File.Exists(fifo));
+    }
 }
