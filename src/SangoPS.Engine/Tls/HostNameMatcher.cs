@@ -126,8 +126,19 @@ public static class HostNameMatcher
     /// The labels of a host name in lower-case ASCII (IDNs in their xn-- form), or null when it is not a
     /// usable DNS name: empty, an empty label, a character no host name has, or a numeric last label.
     /// </summary>
-    internal static string[]? ToHostLabels(string name)
+    /// <param name="mapUnicode">
+    /// True for the name being dialled, which a user may type in Unicode (IDNA maps it to its xn-- form). False for
+    /// a name from a certificate: certificates carry ASCII only, and mapping theirs would let 'ｌｏｃａｌｈｏｓｔ'
+    /// (fullwidth) or 'victim。test' (ideographic full stop) stand for 'localhost' or 'victim.test', which
+    /// OpenSSL's host check refuses too.
+    /// </param>
+    internal static string[]? ToHostLabels(string name, bool mapUnicode = true)
     {
+        if (!mapUnicode && !Ascii.IsValid(name))
+        {
+            return null;
+        }
+
         var ascii = ToAsciiName(name);
         if (ascii is null)
         {
@@ -173,7 +184,7 @@ public static class HostNameMatcher
             rest = pattern[2..];
         }
 
-        var restLabels = ToHostLabels(rest);
+        var restLabels = ToHostLabels(rest, mapUnicode: false);
         if (restLabels is null || (isWildcard && restLabels.Length < 2))
         {
             return false;

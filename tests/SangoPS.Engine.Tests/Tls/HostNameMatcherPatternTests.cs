@@ -18,7 +18,11 @@ public class HostNameMatcherPatternTests
     [InlineData("b", "", false)]
     [InlineData("b", "a", false)]
     [InlineData("bb", "aa", false)]
-    [InlineData("\u00ff", "\u00ff", true)]
+    [InlineData("\u00ff", "\u00ff", false)] // curl: match. A certificate name is ASCII only; only the dialled name is mapped (IDNA).
+    [InlineData("\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54", "localhost", false)] // fullwidth 'localhost' in a certificate
+    [InlineData("victim\u3002test", "victim.test", false)] // an ideographic full stop in a certificate
+    [InlineData("*.victim\u3002test", "a.victim.test", false)]
+    [InlineData("xn--bcher-kva.example", "b\u00fccher.example", true)] // the dialled Unicode name is mapped to its xn-- form
     [InlineData("aa.aa.bb", "aa.aa.aa", false)]
     [InlineData("aa.aa.aa", "aa.aa.aa", true)]
     [InlineData("*.aa.bb", "aa.aa.aa", false)]
@@ -93,15 +97,16 @@ public class HostNameMatcherPatternTests
     [InlineData("*.co.uk", "example.co.uk", true)]
     [InlineData("*.sango.test", "mqtt_broker.sango.test", true)]
     [InlineData("*.sango.test", "bad host.sango.test", false)]
-    // Internationalised names: compared in their xn-- form, whichever form either side is written in.
-    [InlineData("*.b\u00fccher.example", "a.b\u00fccher.example", true)]
-    [InlineData("*.b\u00fccher.example", "a.xn--bcher-kva.example", true)]
+    // Internationalised names: the dialled name is mapped to its xn-- form; a certificate name must already be in it (ASCII only).
+    [InlineData("*.b\u00fccher.example", "a.b\u00fccher.example", false)] // a certificate carries the xn-- form, never Unicode
+    [InlineData("*.b\u00fccher.example", "a.xn--bcher-kva.example", false)]
     [InlineData("*.xn--bcher-kva.example", "a.b\u00fccher.example", true)]
     [InlineData("*.xn--bcher-kva.example", "A.XN--BCHER-KVA.EXAMPLE.", true)]
     [InlineData("*.b\u00fccher.example", "B\u00dcCHER.example", false)]
     [InlineData("*.b\u00fccher.example", "a.b.b\u00fccher.example", false)]
     [InlineData("*.b\u00fccher.example", "a.buecher.example", false)]
-    [InlineData("b\u00fccher.example", "B\u00dcCHER.EXAMPLE", true)]
+    [InlineData("b\u00fccher.example", "B\u00dcCHER.EXAMPLE", false)]
+    [InlineData("xn--bcher-kva.example", "B\u00dcCHER.EXAMPLE", true)]
     [InlineData("*.example.com", "b\u00fccher.example.com", true)]
     [InlineData("xn--*.example.com", "xn--bcher-kva.example.com", false)]
     [InlineData("xn--*.b\u00fccher.example", "xn--l8j.b\u00fccher.example", false)]
