@@ -96,6 +96,48 @@ Describe 'Payloads that cannot be sent as given' {
     }
 }
 
+Describe 'A -Batch pipeline that stops early' {
+    It 'sends the inputs it had packed when a terminating error upstream stops the pipeline, and says how many' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
+        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        try {
+            { & { 1..5 | ForEach-Object { [pscustomobject]@{ n = $_ } }; throw 'upstream failed' } | Publish-SangoMessage -Topic $topic -Batch } |
+                Should -Throw '*upstream failed*'
+
+            $got = Wait-MosquittoSubCount $sub -Count 1
+            (($got[0].Payload | ConvertFrom-Json).n) | Should -Be (1..5)
+            Disconnect-Sango $s -WarningVariable warnings -WarningAction SilentlyContinue
+            ($warnings -join "`n") | Should -Match 'stopped before its end: the 5 input\(s\) it had already packed'
+        }
+        finally { Stop-MosquittoSub $sub }
+    }
+
+    It 'loses none of the inputs when Select-Object -First stops it downstream' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
+        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        try {
+            # Inputs after the stop never reach Publish-SangoMessage; every one it was given must arrive.
+            $fed = @{ Count = 0 }
+            $first = 1..100 | ForEach-Object { $fed.Count++; [pscustomobject]@{ n = $_ } } |
+                Publish-SangoMessage -Topic $topic -Batch -BatchSize 3 -PassThru | Select-Object -First 1
+            $first.SampleCount | Should -Be 3
+            $fed.Count | Should -BeLessThan 100 -Because 'Select-Object -First stopped the pipeline early'
+
+            Wait-SangoCondition -TimeoutSeconds 10 -Because "all $($fed.Count) inputs given to Publish-SangoMessage to arrive" -Condition {
+                @(@(Get-MosquittoSubOutput -Subscriber $sub) | ForEach-Object { @($_.Payload | ConvertFrom-Json) }).Count -ge $fed.Count
+            } | Out-Null
+            $samples = @(Get-MosquittoSubOutput -Subscriber $sub) | ForEach-Object { @($_.Payload | ConvertFrom-Json) } | ForEach-Object n
+            $samples | Should -Be (1..$fed.Count)
+        }
+        finally {
+            Stop-MosquittoSub $sub
+            Disconnect-Sango $s -WarningAction SilentlyContinue
+        }
+    }
+}
+
 Describe 'Disconnect-Sango with nothing piped in' {
     It 'leaves the default session open for $null from the pipeline' {
         $s = Connect-Sango $broker.PlainUri -Credential $cred
@@ -139,6 +181,37 @@ Describe 'Warnings about security' {
     }
 }
 
+Describe 'A session closed while a publish in another runspace waits for it' {
+    It 'reports what it spooled as Spooled to the waiting publish, not as failures, when its runspace closes' {
+        $spool = Join-Path $TestDrive 'spool-other-runspace'
+        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+        # The session belongs to the runspace that connected it; closing that runspace closes the session at once.
+        $owner = [runspacefactory]::CreateRunspace()
+        $owner.Open()
+        $connect = [powershell]::Create()
+        $connect.Runspace = $owner
+        $s = $connect.AddScript("param(`$e, `$p) Import-Module '$module'; Connect-Sango `$e -SpoolDirectory `$p -TimeoutSeconds 30 -WarningAction SilentlyContinue").
+            AddArgument("mqtt://127.0.0.1:$(Get-FreeTcpPort)").AddArgument($spool).Invoke()[0]
+        $connect.Dispose()
+        $publish = [powershell]::Create()
+        try {
+            $null = $publish.AddScript("param(`$s) Import-Module '$module'; 1..5 | ForEach-Object { `"m`$_`" } | Publish-SangoMessage -Session `$s -Topic 'faults/other' -PassThru -WarningAction SilentlyContinue").AddArgument($s)
+            $handle = $publish.BeginInvoke()
+            Wait-SangoCondition -TimeoutSeconds 10 -Because 'the 5 messages to be queued' -Condition { $s.QueuedMessages -eq 5 } | Out-Null
+
+            $owner.Dispose()
+
+            $handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10)) | Should -BeTrue -Because 'the publish ends once its messages are settled, long before its 30 s wait'
+            $results = $publish.EndInvoke($handle)
+            $publish.Streams.Error | Should -HaveCount 0
+            $results.ReasonCode | Should -Be (@('Spooled') * 5)
+            $results[0].Endpoint | Should -Be (Get-Item -LiteralPath $spool).FullName
+            (Get-SangoSpool -Path $spool).Count | Should -Be 5
+        }
+        finally { $publish.Dispose() }
+    }
+}
+
 Describe 'A script that ends without Disconnect-Sango' {
     BeforeAll {
         # A session with a spool whose only endpoint never answers (a free loopback port nobody listens on): it
@@ -154,6 +227,8 @@ $s = Connect-Sango $Endpoint -SpoolDirectory $Spool -TimeoutSeconds 1 -WarningAc
 "queued=$($s.QueuedMessages)"
 switch ($Ending) {
     'exit' { exit 3 }
+    # Ends the process at once, without closing the runspace, as a host that calls Environment.Exit does.
+    'process-exit' { [Environment]::Exit(4) }
     'wait' { New-Item -ItemType File -Path $Marker | Out-Null; Start-Sleep -Seconds 120 }
 }
 '@
@@ -174,6 +249,13 @@ switch ($Ending) {
         $spool = Join-Path $TestDrive 'spool-exit'
         $run = Invoke-Publisher $spool 'exit'
         $run.ExitCode | Should -Be 3
+        (Get-SangoSpool -Path $spool).Count | Should -Be 5
+    }
+
+    It 'spools every queued QoS 1 message when the process ends without closing its runspace (Environment.Exit)' {
+        $spool = Join-Path $TestDrive 'spool-process-exit'
+        $run = Invoke-Publisher $spool 'process-exit'
+        $run.ExitCode | Should -Be 4
         (Get-SangoSpool -Path $spool).Count | Should -Be 5
     }
 

@@ -163,6 +163,7 @@ internal sealed class Outbox : IPublishHost, IDisposable
                 {
                     var message = request.Message;
                     _spool.Write(message.Topic, OutgoingMessage.PayloadOf(message), (int)message.QualityOfServiceLevel, message.Retain, OutgoingMessage.MessageIdOf(message));
+                    ReportSpooled(request, _spool.Path);
                     spooled++;
                     continue;
                 }
@@ -196,6 +197,21 @@ internal sealed class Outbox : IPublishHost, IDisposable
         }
 
         return new SangoDisconnectResult(spooled, lost);
+    }
+
+    /// <summary>The request was written to the spool at close: that is its outcome (the next session sends it).</summary>
+    private static void ReportSpooled(PublishRequest request, string spoolPath)
+    {
+        if (!request.IsReplay)
+        {
+            var message = request.Message;
+            request.Tracker?.Complete(new PublishOutcome(request,
+                new SangoPublishResult(message.Topic, request.PayloadBytes, (int)message.QualityOfServiceLevel, message.Retain, spoolPath, "Spooled", null)
+                {
+                    SampleCount = request.SampleCount,
+                },
+                null));
+        }
     }
 
     public void Dispose()

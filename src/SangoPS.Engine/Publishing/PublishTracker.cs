@@ -12,6 +12,7 @@ internal sealed class PublishTracker : IDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private long _nextSequence;
     private long _nextToTake;
+    private bool _disposed;
 
     /// <summary>Requests registered and not yet taken.</summary>
     public long Outstanding
@@ -33,14 +34,23 @@ internal sealed class PublishTracker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records an outcome, from any thread. After the cmdlet has gone (its pipeline stopped, the tracker disposed)
+    /// a message can still settle, for example when its session spools it at close: that outcome has nobody to
+    /// tell and is dropped here rather than fail the code that settled it.
+    /// </summary>
     public void Complete(PublishOutcome outcome)
     {
         lock (_gate)
         {
-            _completed[outcome.Request.TrackerSequence] = outcome;
-        }
+            if (_disposed)
+            {
+                return;
+            }
 
-        _signal.Release();
+            _completed[outcome.Request.TrackerSequence] = outcome;
+            _signal.Release();
+        }
     }
 
     public bool TryTakeNext(out PublishOutcome outcome)
@@ -57,7 +67,14 @@ internal sealed class PublishTracker : IDisposable
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _signal.Dispose();
+        }
+    }
 
     /// <summary>Waits until some outcome completes (or the timeout passes); the caller then takes what is ready.</summary>
     public Task<bool> WaitForCompletionAsync(TimeSpan timeout, CancellationToken cancellationToken) =>

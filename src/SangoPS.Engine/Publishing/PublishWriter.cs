@@ -211,7 +211,16 @@ internal sealed class PublishWriter : IDisposable
             _resend.Clear();
         }
 
-        left.AddRange(_inFlight.Keys);
+        foreach (var request in _inFlight.Keys)
+        {
+            // Taken from the in-flight set: when its publish fails later (the connection is closed next), that late
+            // outcome is ignored, since the request is settled here (spooled or reported) once.
+            if (_inFlight.TryRemove(request, out _))
+            {
+                left.Add(request);
+            }
+        }
+
         left.Sort(ByStreamSequence);
         var undelivered = new List<PublishRequest>();
         foreach (var request in left.Where(r => !r.IsReplay))
@@ -538,19 +547,25 @@ internal sealed class PublishWriter : IDisposable
         }
         finally
         {
-            // After the outcome is recorded (a resend is back in its list), so an idle writer is really idle.
+            // Only once the outcome is recorded (a message to resend is back in its list) does the request leave
+            // the window: a writer that waits for the old connection's messages to settle must find every one of
+            // them in the resend list, or a new message could overtake one still on its way back.
+            Interlocked.Decrement(ref _inFlightCount);
+            if (_slotFreed.CurrentCount == 0)
+            {
+                // Wake the writer if it waits for a slot; a rare extra count only costs it one more check.
+                _slotFreed.Release();
+            }
+
             SignalIfSettled();
         }
     }
 
     private void Settle(ConnectedClient connection, PublishRequest request, MqttClientPublishResult? result, Exception? exception, bool timedOut)
     {
-        _inFlight.TryRemove(request, out _);
-        Interlocked.Decrement(ref _inFlightCount);
-        if (_slotFreed.CurrentCount == 0)
+        if (!_inFlight.TryRemove(request, out _))
         {
-            // Wake the writer if it waits for a slot; a rare extra count only costs it one more check.
-            _slotFreed.Release();
+            return; // Close took it: it is spooled or reported there.
         }
 
         var message = request.Message;

@@ -10,20 +10,36 @@ namespace SangoPS.Sessions;
 /// file per endpoint list under the user's local application data, so many short scheduled tasks spread over
 /// the cluster. The file is read and advanced under an exclusive lock, so concurrent processes each move it on.
 /// </summary>
-public static class EndpointRotation
+internal static class EndpointRotation
 {
     public static string StateDirectory { get; set; } =
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "SangoPS", "roundrobin");
 
-    /// <summary>The endpoints in the order this session tries them: starting at the next one in turn.</summary>
-    public static IReadOnlyList<SangoEndpoint> NextOrder(IReadOnlyList<SangoEndpoint> endpoints)
+    /// <summary>
+    /// The endpoints in the order this session tries them: starting at the next one in turn. When the state file
+    /// cannot be used (a folder that cannot be created or written), a warning goes to <paramref name="log"/> and the
+    /// session tries them in the order given: RoundRobin only spreads load, and connecting matters more.
+    /// </summary>
+    public static IReadOnlyList<SangoEndpoint> NextOrder(IReadOnlyList<SangoEndpoint> endpoints, SessionLog? log = null)
     {
         if (endpoints.Count < 2)
         {
             return endpoints;
         }
 
-        var start = (int)(Advance(StateFile(endpoints)) % endpoints.Count);
+        var file = StateFile(endpoints);
+        long turn;
+        try
+        {
+            turn = Advance(file);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            log?.Warning($"RoundRobin could not use its state file {file} ({exception.Message}); this session tries the endpoints in the order given.");
+            return endpoints;
+        }
+
+        var start = (int)(turn % endpoints.Count);
         return endpoints.Skip(start).Concat(endpoints.Take(start)).ToArray();
     }
 

@@ -39,7 +39,7 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
         _onReconnected = onReconnected;
         _connector = new EndpointConnector(options, log, client => AttachHandlers(client, onMessage));
         _endpointOrder = options.Strategy == SangoEndpointStrategy.RoundRobin
-            ? EndpointRotation.NextOrder(options.Endpoints)
+            ? EndpointRotation.NextOrder(options.Endpoints, log)
             : options.Endpoints;
         _supervisor = new ReconnectSupervisor(sessionName, _endpointOrder, this, log);
     }

@@ -175,10 +175,43 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     {
         if (disposing)
         {
+            if (_session is not null && _packer?.Flush() is { } leftover)
+            {
+                SendLeftoverBatch(_session, leftover);
+            }
+
             _tracker?.Dispose();
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// The pipeline stopped before EndProcessing (Ctrl+C, Select-Object -First downstream, a terminating error
+    /// upstream) while inputs were packed but not yet sent. They were accepted, so they go out as one last message
+    /// (or, at QoS 1/2, to the spool when the session closes undelivered). Nothing may be written to PowerShell's
+    /// streams any more, so the warning goes to the session's log: the next SangoPS command on this session
+    /// (Disconnect-Sango at the latest) shows it.
+    /// </summary>
+    private void SendLeftoverBatch(SangoSession session, PackedBatch batch)
+    {
+        var count = batch.Sources.Length;
+        try
+        {
+            var request = session.CreatePublishRequest(batch.Topic, batch.Payload, QoS, Retain, batch.Sources, tracker: null, count);
+            var submitted = session.SubmitAsync(request, CancellationToken.None);
+            if (!submitted.IsCompletedSuccessfully)
+            {
+                submitted.AsTask().Wait(TimeSpan.FromSeconds(session.TimeoutSeconds));
+            }
+
+            session.Log.Warning($"Publish-SangoMessage -Batch was stopped before its end: the {count:N0} input(s) it had already packed for '{batch.Topic}' were sent as one last message (QoS {QoS}).");
+        }
+        catch (Exception exception) when (exception is SangoException or AggregateException)
+        {
+            var reason = exception is AggregateException { InnerException: { } inner } ? inner.Message : exception.Message;
+            session.Log.Warning($"Publish-SangoMessage -Batch was stopped before its end, and the {count:N0} input(s) it had already packed for '{batch.Topic}' could not be sent: {reason}");
+        }
     }
 
     /// <summary>

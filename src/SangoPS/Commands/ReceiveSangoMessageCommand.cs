@@ -30,8 +30,9 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; }
 
+    /// <summary>At most 4,294,967 s (about 49.7 days), the longest a .NET timer runs; without it there is no limit.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(1, 4_294_967)]
     public int TimeoutSeconds { get; set; }
 
     [Parameter]

@@ -85,8 +85,16 @@ internal static class SessionRegistry
 
         foreach (var session in open)
         {
-            // Dispose settles the outbox: QoS 1/2 messages not yet acknowledged go to the session's spool.
-            session.Dispose();
+            try
+            {
+                // Dispose settles the outbox: QoS 1/2 messages not yet acknowledged go to the session's spool.
+                session.Dispose();
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Called while a runspace closes or the process exits: nobody is left to report to, and one session
+                // that fails to close must not keep the others from spooling (nor crash the exiting process).
+            }
         }
     }
 

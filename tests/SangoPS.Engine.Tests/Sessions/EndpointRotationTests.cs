@@ -54,4 +54,21 @@ public sealed class EndpointRotationTests : IDisposable
     [Fact]
     public void A_single_endpoint_needs_no_state() =>
         Assert.Equal("a", EndpointRotation.NextOrder(Cluster("a"))[0].Host);
+
+    [Fact]
+    public void An_unusable_state_folder_gives_a_warning_and_the_order_as_given()
+    {
+        Directory.CreateDirectory(_path);
+        var blocker = Path.Combine(_path, "not-a-folder");
+        File.WriteAllText(blocker, "a file where the state folder should be");
+        EndpointRotation.StateDirectory = blocker;
+        var log = new SessionLog();
+
+        var order = EndpointRotation.NextOrder(Cluster("a", "b", "c"), log);
+
+        Assert.Equal(["a", "b", "c"], order.Select(e => e.Host));
+        var warning = Assert.Single(log.Drain());
+        Assert.Equal(SessionLogLevel.Warning, warning.Level);
+        Assert.Contains("order given", warning.Text, StringComparison.Ordinal);
+    }
 }
