@@ -53,6 +53,48 @@ Describe 'Shared subscriptions' {
     }
 }
 
+Describe 'Persistent receive' {
+    It 'keeps what a receive did not emit: five Receive -Count 1 get m1..m5 in order' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -ClientId "sango-persist-$([guid]::NewGuid().ToString('N').Substring(0, 8))" -CleanSession $false -WarningAction SilentlyContinue
+        try {
+            # The first receive makes the subscription, which the broker keeps for the persistent session.
+            Receive-SangoMessage -Topic $topic -TimeoutSeconds 1 | Should -BeNullOrEmpty
+            foreach ($n in 1..5) {
+                (Invoke-MosquittoPub -Broker $broker -Topic $topic -Message "m$n" -Qos 1 -User sango -Password sango-pass).ExitCode | Should -Be 0
+            }
+
+            $got = foreach ($n in 1..5) { (Receive-SangoMessage -Topic $topic -Count 1 -TimeoutSeconds 10).Payload }
+            $got | Should -Be @('m1', 'm2', 'm3', 'm4', 'm5')
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'leaves what a stopped receiver did not emit with the broker for a new process with the same ClientId' {
+        $topic = New-UniqueTopic
+        $clientId = "sango-persist-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+        $receive = {
+            param([string] $Limit)
+            $script = "Import-Module '$module'; `$c = [pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)); " +
+                "`$s = Connect-Sango '$($broker.PlainUri)' -Credential `$c -ClientId '$clientId' -CleanSession `$false -WarningAction SilentlyContinue; " +
+                "Receive-SangoMessage -Topic '$topic' $Limit | ForEach-Object Payload"
+            $run = Invoke-SangoPwsh -ArgumentList '-Command', $script -TimeoutSeconds 60
+            $run.ExitCode | Should -Be 0 -Because $run.StdErr
+            @($run.StdOut -split "`n" | ForEach-Object Trim | Where-Object { $_ })
+        }
+
+        # Subscribe once (the broker keeps the subscription), then publish while nobody is connected.
+        & $receive '-TimeoutSeconds 1' | Should -BeNullOrEmpty
+        foreach ($n in 1..5) {
+            (Invoke-MosquittoPub -Broker $broker -Topic $topic -Message "m$n" -Qos 1 -User sango -Password sango-pass).ExitCode | Should -Be 0
+        }
+
+        & $receive '-Count 2 -TimeoutSeconds 10' | Should -Be @('m1', 'm2')
+        & $receive '-Count 3 -TimeoutSeconds 10' | Should -Be @('m3', 'm4', 'm5')
+    }
+}
+
 Describe 'QoS 2 order' {
     It 'keeps 45 QoS 2 messages in order for a foreign subscriber (PUBREL in the order of the PUBRECs)' {
         $topic = New-UniqueTopic

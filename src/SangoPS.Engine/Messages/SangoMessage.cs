@@ -52,7 +52,16 @@ public sealed class SangoMessage
 
     /// <summary>A copy with another Payload (e.g. parsed JSON); the original may be shared by several receivers.</summary>
     internal SangoMessage WithPayload(object? payload) =>
-        new(Topic, PayloadBytes, QoS, Retain, ReceivedAt, Endpoint, ContentType, UserProperties) { Payload = payload };
+        new(Topic, PayloadBytes, QoS, Retain, ReceivedAt, Endpoint, ContentType, UserProperties) { Payload = payload, AcknowledgeReceipt = AcknowledgeReceipt };
+
+    /// <summary>
+    /// Set for a QoS 1/2 message of a persistent session: acknowledges it to the broker, which keeps it for this
+    /// client until then. Called once the message was handed on (<see cref="MarkHandedOn"/>).
+    /// </summary>
+    internal Action? AcknowledgeReceipt { get; init; }
+
+    /// <summary>A receive emitted the message (or dropped it as a repeat): the broker may forget it now.</summary>
+    internal void MarkHandedOn() => AcknowledgeReceipt?.Invoke();
 
     public override string ToString() => $"{Topic} {Preview(PayloadText, 60)}";
 

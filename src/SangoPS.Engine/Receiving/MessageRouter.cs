@@ -41,11 +41,27 @@ internal sealed class MessageRouter
         }
     }
 
-    public void Remove(MessageSubscription subscription)
+    /// <param name="keepUnread">
+    /// True for a persistent session: the messages still in the receiver's inbox (not handed on, so not acknowledged)
+    /// go back to the front of the backlog, ahead of anything that arrived later, for the next receiver.
+    /// </param>
+    public void Remove(MessageSubscription subscription, bool keepUnread = false)
     {
         lock (_gate)
         {
             _receivers = _receivers.Where(r => r != subscription).ToArray();
+            var unread = keepUnread && _keepBacklog ? subscription.TakeUnread() : [];
+            if (unread.Count == 0)
+            {
+                return;
+            }
+
+            var later = _backlog.ToArray();
+            _backlog.Clear();
+            foreach (var message in unread.Concat(later))
+            {
+                _backlog.Enqueue(message);
+            }
         }
     }
 

@@ -68,6 +68,18 @@ internal sealed class MessageSubscription : IDisposable
         return false;
     }
 
+    /// <summary>What is still in this receiver's own inbox (a shared inbox is left alone: other receivers read it).</summary>
+    public IReadOnlyList<SangoMessage> TakeUnread()
+    {
+        var unread = new List<SangoMessage>();
+        while (_ownsInbox && _inbox.Reader.TryRead(out var message))
+        {
+            unread.Add(message);
+        }
+
+        return unread;
+    }
+
     public bool TryDeliver(SangoMessage message) => _closed.IsCancellationRequested || _inbox.Writer.TryWrite(message);
 
     public ValueTask DeliverAsync(SangoMessage message)

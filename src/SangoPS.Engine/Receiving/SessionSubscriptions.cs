@@ -103,7 +103,8 @@ internal sealed class SessionSubscriptions : IDisposable
 
         try
         {
-            _router.Remove(subscription);
+            // A persistent session keeps what this receive did not hand on, in order, for the next receive.
+            _router.Remove(subscription, keepUnread: !_options.CleanSession);
             var removed = _table.Remove(subscription);
             var connection = Connection.Current;
             if (removed.Count > 0 && !_options.CleanSession)
@@ -179,8 +180,20 @@ internal sealed class SessionSubscriptions : IDisposable
 
         var current = _connection?.Current;
         var endpoint = current is not null && ReferenceEquals(current.Client, client) ? current.Endpoint.ToString() : string.Empty;
+        Action? acknowledge = null;
+        if (!_options.CleanSession && message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce)
+        {
+            // A persistent session's broker keeps what we have not acknowledged: acknowledge only once a receive
+            // handed the message on, so one that stops early, or a process that ends, leaves the rest with the broker.
+            args.AutoAcknowledge = false;
+            acknowledge = new ReceiptAcknowledgement(args, () => _connection?.Current is { } live && ReferenceEquals(live.Client, client) && client.IsConnected).Acknowledge;
+        }
+
         var received = new SangoMessage(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), (int)message.QualityOfServiceLevel,
-            message.Retain, DateTime.Now, endpoint, message.ContentType, properties);
+            message.Retain, DateTime.Now, endpoint, message.ContentType, properties)
+        {
+            AcknowledgeReceipt = acknowledge,
+        };
         _usage.Received((int)message.Payload.Length);
         if (_seenTopics.Count < SeenTopicsLimit)
         {

@@ -107,11 +107,13 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
             {
                 if (duplicates is not null && !duplicates.IsFirst(message, DateTime.UtcNow))
                 {
+                    message.MarkHandedOn();
                     continue;
                 }
 
                 received++;
                 Emit(message);
+                message.MarkHandedOn();
                 if (progress is not null && (received % 100 == 0 || received == Count))
                 {
                     progress.PercentComplete = (int)(100L * received / Count);

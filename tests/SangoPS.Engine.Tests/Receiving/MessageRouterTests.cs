@@ -75,4 +75,38 @@ public sealed class MessageRouterTests
         Assert.Empty(Drain(receiver));
         Assert.Empty(router.Receivers);
     }
+
+    [Fact]
+    public async Task A_persistent_session_gives_what_a_receiver_left_unread_to_the_next_one_before_later_messages()
+    {
+        var router = new MessageRouter(keepBacklog: true);
+        using var first = new MessageSubscription(["sango/#"], 1);
+        router.Add(first);
+        await router.RouteAsync(Message("sango/a", "1"));
+        await router.RouteAsync(Message("sango/a", "2"));
+        Assert.True(first.Inbox.TryRead(out var handedOn));
+        Assert.Equal("1", handedOn.Payload);
+
+        router.Remove(first, keepUnread: true);
+        await router.RouteAsync(Message("sango/a", "3"));
+        using var next = new MessageSubscription(["sango/#"], 1);
+        router.Add(next);
+
+        Assert.Equal(["2", "3"], Drain(next));
+    }
+
+    [Fact]
+    public async Task A_clean_session_keeps_nothing_a_receiver_left_unread()
+    {
+        var router = new MessageRouter(keepBacklog: false);
+        using var first = new MessageSubscription(["sango/#"], 1);
+        router.Add(first);
+        await router.RouteAsync(Message("sango/a", "1"));
+
+        router.Remove(first, keepUnread: true);
+        using var next = new MessageSubscription(["sango/#"], 1);
+        router.Add(next);
+
+        Assert.Empty(Drain(next));
+    }
 }
