@@ -53,6 +53,41 @@ Describe 'Shared subscriptions' {
     }
 }
 
+Describe 'A broker that speaks only MQTT 3.1.1 (aedes)' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'Fixtures/ForeignBrokers.psm1') -Force
+        # aedes answers an MQTT 5 CONNECT with a 3.1.1 CONNACK, return code 1, like mosquitto 1.x.
+        $script:aedes = $null
+        $script:aedesProblem = $null
+        try { $script:aedes = Start-SangoAedesBroker } catch { $script:aedesProblem = $_.Exception.Message }
+    }
+
+    AfterAll { if ($aedes) { Stop-SangoAedesBroker $aedes } }
+
+    It 'falls back to MQTT 3.1.1 when the broker answers return code 1, says so in verbose, and publishes there' {
+        if ($aedesProblem) { Set-ItResult -Skipped -Because $aedesProblem; return }
+        $s = Connect-Sango $aedes.PlainUri -Verbose 4>&1 | Tee-Object -Variable output | Where-Object { $_ -is [SangoPS.Sessions.SangoSession] }
+        try {
+            $s.ProtocolVersion | Should -Be '3.1.1'
+            ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" |
+                Should -Match 'refused MQTT 5\.0; retrying with MQTT 3\.1\.1'
+            $topic = New-UniqueTopic
+            $sub = Start-MosquittoSub -Broker ([pscustomobject]@{ Ports = @{ Plain = $aedes.Port }; Name = 'aedes' }) -Topic $topic -Qos 1
+            'over aedes' | Publish-SangoMessage -Topic $topic
+            (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'over aedes'
+        }
+        finally { Disconnect-Sango $s }
+    }
+
+    It 'with -ProtocolVersion 5.0 does not fall back and says that the broker does not accept MQTT 5.0' {
+        if ($aedesProblem) { Set-ItResult -Skipped -Because $aedesProblem; return }
+        $err = { Connect-Sango $aedes.PlainUri -ProtocolVersion 5.0 -TimeoutSeconds 5 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConnectRefused,*'
+        $err.Exception.Message | Should -Match 'does not accept MQTT 5\.0'
+        $err.Exception.Message | Should -Match 'return code 1'
+    }
+}
+
 Describe 'Persistent receive' {
     It 'keeps what a receive did not emit: five Receive -Count 1 get m1..m5 in order' {
         $topic = New-UniqueTopic
@@ -155,27 +190,30 @@ Describe 'A -Batch pipeline that stops early' {
         finally { Stop-MosquittoSub $sub }
     }
 
-    It 'loses none of the inputs when Select-Object -First stops it downstream' {
+    It 'sends the inputs it had packed when the pipeline is stopped (Ctrl+C), while the pipeline is open and idle' {
         $topic = New-UniqueTopic
         $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
         $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        $fed = [System.Threading.ManualResetEventSlim]::new($false)
+        $ps = [powershell]::Create()
         try {
-            # Inputs after the stop never reach Publish-SangoMessage; every one it was given must arrive.
-            $fed = @{ Count = 0 }
-            $first = 1..100 | ForEach-Object { $fed.Count++; [pscustomobject]@{ n = $_ } } |
-                Publish-SangoMessage -Topic $topic -Batch -BatchSize 3 -PassThru | Select-Object -First 1
-            $first.SampleCount | Should -Be 3
-            $fed.Count | Should -BeLessThan 100 -Because 'Select-Object -First stopped the pipeline early'
+            $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+            # The producer hands 5 objects to Publish-SangoMessage (each is packed as it arrives), says so, then idles.
+            $null = $ps.AddScript("param(`$s, `$t, `$fed) Import-Module '$module'; & { 1..5 | ForEach-Object { [pscustomobject]@{ n = `$_ } }; `$fed.Set(); Start-Sleep -Seconds 60 } | Publish-SangoMessage -Session `$s -Topic `$t -Batch").
+                AddArgument($s).AddArgument($topic).AddArgument($fed)
+            $handle = $ps.BeginInvoke()
+            $fed.Wait([TimeSpan]::FromSeconds(30)) | Should -BeTrue
 
-            Wait-SangoCondition -TimeoutSeconds 10 -Because "all $($fed.Count) inputs given to Publish-SangoMessage to arrive" -Condition {
-                @(@(Get-MosquittoSubOutput -Subscriber $sub) | ForEach-Object { @($_.Payload | ConvertFrom-Json) }).Count -ge $fed.Count
-            } | Out-Null
-            $samples = @(Get-MosquittoSubOutput -Subscriber $sub) | ForEach-Object { @($_.Payload | ConvertFrom-Json) } | ForEach-Object n
-            $samples | Should -Be (1..$fed.Count)
+            $ps.Stop() # what Ctrl+C does
+
+            $got = Wait-MosquittoSubCount $sub -Count 1
+            (($got[0].Payload | ConvertFrom-Json).n) | Should -Be (1..5)
+            Disconnect-Sango $s -WarningVariable warnings -WarningAction SilentlyContinue
+            ($warnings -join "`n") | Should -Match 'the 5 input\(s\) it had already packed'
         }
         finally {
+            $ps.Dispose()
             Stop-MosquittoSub $sub
-            Disconnect-Sango $s -WarningAction SilentlyContinue
         }
     }
 }
@@ -251,6 +289,70 @@ Describe 'A session closed while a publish in another runspace waits for it' {
             (Get-SangoSpool -Path $spool).Count | Should -Be 5
         }
         finally { $publish.Dispose() }
+    }
+}
+
+Describe 'A spooled message that no reconnect will cure' {
+    It 'is checked against the new broker''s limit, moved to the rejected folder with a warning, and never sent again' {
+        $limited = Start-SangoTestBroker -Name faults-limited -Plain -MaxPacketSize 2048
+        $topic = New-UniqueTopic
+        $spool = Join-Path $TestDrive 'spool-rejected'
+        $offline = Connect-Sango "mqtt://127.0.0.1:$(Get-FreeTcpPort)" -SpoolDirectory $spool -TimeoutSeconds 1 -WarningAction SilentlyContinue
+        ('x' * 3000), 'small' | Publish-SangoMessage -Session $offline -Topic $topic -WarningAction SilentlyContinue
+        Disconnect-Sango $offline -WarningAction SilentlyContinue
+        (Get-SangoSpool -Path $spool).Count | Should -Be 2
+
+        $sub = Start-MosquittoSub -Broker $limited -Topic $topic -User sango -Password sango-pass -Qos 1
+        $s = Connect-Sango $limited.PlainUri -Credential $cred -SpoolDirectory $spool -WarningVariable warnings -WarningAction SilentlyContinue
+        try {
+            (Wait-MosquittoSubCount $sub -Count 1).Payload | Should -Be 'small'
+            $rejected = @($warnings -match 'cannot be sent')
+            $rejected | Should -HaveCount 1
+            $rejected[0] | Should -Match '\.sgm'
+            $rejected[0] | Should -Match 'Maximum Packet Size'
+            $rejected[0] | Should -Match ([regex]::Escape((Join-Path $spool 'rejected')))
+        }
+        finally { Disconnect-Sango $s -WarningAction SilentlyContinue }
+
+        $info = Get-SangoSpool -Path $spool
+        $info.Count | Should -Be 0
+        $info.Claimed | Should -Be 0
+        $info.Rejected | Should -Be 1
+        $again = Connect-Sango $limited.PlainUri -Credential $cred -SpoolDirectory $spool -WarningVariable more -WarningAction SilentlyContinue
+        Disconnect-Sango $again -WarningAction SilentlyContinue
+        @($more -match 'cannot be sent') | Should -HaveCount 0 -Because 'a rejected message is not claimed again'
+        @(Get-MosquittoSubOutput -Subscriber $sub) | Should -HaveCount 1
+    }
+}
+
+Describe 'A password changed under a connected session' {
+    It 'does not retry every few seconds: the broker sees at most 2 attempts in 20 s, and the session warns' {
+        $b = Start-SangoTestBroker -Name faults-auth -Plain
+        $clientId = "sango-auth-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $s = Connect-Sango $b.PlainUri -Credential $cred -ClientId $clientId -TimeoutSeconds 2 -WarningAction SilentlyContinue
+        try {
+            Stop-SangoTestBroker $b
+            $passwd = Invoke-SangoTestProcess -FilePath (Get-Command mosquitto_passwd).Source -ArgumentList @('-b', $b.PasswordFile, 'sango', 'changed-under-it') -TimeoutSeconds 20
+            $passwd.ExitCode | Should -Be 0
+            $before = @(Get-SangoTestBrokerLog -Broker $b).Count
+            Restart-SangoTestBroker $b
+            $attempts = { @(@(Get-SangoTestBrokerLog -Broker $b) | Select-Object -Skip $before | Where-Object { $_ -match 'Client <unknown> disconnected, not authorised' }).Count }
+            Wait-SangoCondition -TimeoutSeconds 15 -Because 'the session to try the new password once' -Condition { (& $attempts) -ge 1 } | Out-Null
+
+            # mosquitto logs a refused CONNECT without its client id; this broker serves only this session.
+            # Reconnects without the back-off come every 0.1-5 s: a dozen in this window.
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($watch.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 500 }
+            (& $attempts) | Should -BeLessOrEqual 2
+
+            'x' | Publish-SangoMessage -Session $s -Topic (New-UniqueTopic) -WarningVariable warnings -WarningAction SilentlyContinue
+            ($warnings -join "`n") | Should -Match 'refused the credentials when reconnecting'
+            ($warnings -join "`n") | Should -Match 'only every 5 minutes'
+        }
+        finally {
+            Disconnect-Sango $s -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+            Stop-SangoTestBroker $b
+        }
     }
 }
 

@@ -120,12 +120,36 @@ internal sealed class Outbox : IPublishHost, IDisposable
         }
 
         var withIds = _connection.Current?.Version == SangoProtocolVersion.V500;
-        _log.Verbose($"Sending {entries.Count} spooled message(s) from {_spool.Path} first.");
-        _writer.EnqueueFirst(entries.Select(e =>
-            new PublishRequest(OutgoingMessage.Build(e.Topic, e.Payload, e.QoS, e.Retain, withIds ? e.MessageId ?? MessageIds.NewId() : null), e.Payload.Length, null, null)
+        var limit = Limit;
+        var sendable = new List<PublishRequest>(entries.Count);
+        foreach (var entry in entries)
+        {
+            // Checked against this session's broker before sending: a message it cannot take would otherwise be
+            // claimed, refused and sent again by every run.
+            SangoException? refusal;
+            try
             {
-                Spooled = e,
-            }));
+                refusal = limit.Check(entry.Topic, TopicRules.ValidateTopicName(entry.Topic), entry.Payload.Length, entry.QoS, entry.Topic);
+            }
+            catch (SangoException invalidTopic)
+            {
+                refusal = invalidTopic;
+            }
+
+            if (refusal is not null)
+            {
+                Reject(entry, refusal.Message);
+                continue;
+            }
+
+            sendable.Add(new PublishRequest(OutgoingMessage.Build(entry.Topic, entry.Payload, entry.QoS, entry.Retain, withIds ? entry.MessageId ?? MessageIds.NewId() : null), entry.Payload.Length, null, null)
+            {
+                Spooled = entry,
+            });
+        }
+
+        _log.Verbose($"Sending {sendable.Count} spooled message(s) from {_spool.Path} first.");
+        _writer.EnqueueFirst(sendable);
     }
 
     /// <summary>Waits until everything queued so far is acknowledged or failed; the token bounds it.</summary>
@@ -231,9 +255,18 @@ internal sealed class Outbox : IPublishHost, IDisposable
 
     void IPublishHost.OnConnectionSuspect(ConnectedClient connection, string reason) => _connection.Suspect(connection, reason);
 
-    void IPublishHost.OnSpooledMessageRejected(PublishRequest request, string reason)
+    void IPublishHost.OnSpooledMessageRejected(PublishRequest request, string reason) => Reject(request.Spooled!, $"the broker refused it: {reason}");
+
+    private void Reject(SpoolEntry entry, string reason)
     {
-        _log.Warning($"A spooled message for '{request.Message.Topic}' was refused by the broker ({reason}) and was removed from the spool.");
-        MessageSpool.Complete(request.Spooled!);
+        try
+        {
+            var target = _spool!.Reject(entry);
+            _log.Warning($"The spooled message {Path.GetFileName(entry.OriginalPath)} for '{entry.Topic}' cannot be sent ({reason}); it was moved to {target} and is not sent again.");
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning($"The spooled message {Path.GetFileName(entry.OriginalPath)} for '{entry.Topic}' cannot be sent ({reason}), and could not be moved to {_spool!.RejectedPath}: {exception.Message}");
+        }
     }
 }

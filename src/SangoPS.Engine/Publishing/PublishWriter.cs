@@ -615,6 +615,13 @@ internal sealed class PublishWriter : IDisposable
             return;
         }
 
+        if (request.Spooled is not null && exception is MqttClientUnexpectedDisconnectReceivedException final)
+        {
+            // The broker closed the connection over this very message (too large, a topic it refuses, ...): it would
+            // do so again on every run.
+            _host.OnSpooledMessageRejected(request, $"it closed the connection: {final.ReasonCode}");
+        }
+
         var detail = exception switch
         {
             MqttClientUnexpectedDisconnectReceivedException disconnect =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SangoPS.Endpoints;
+using SangoPS.Errors;
 using SangoPS.Transport;
 
 namespace SangoPS.Sessions;
@@ -13,6 +14,12 @@ internal sealed class ReconnectSupervisor
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After a round in which an endpoint refused the password or its certificate was refused: such a refusal does
+    /// not go away by retrying, and retrying every few seconds locks accounts (and floods the broker's log).
+    /// </summary>
+    public static readonly TimeSpan RefusedDelay = TimeSpan.FromMinutes(5);
 
     private readonly string _sessionName;
     private readonly IReadOnlyList<SangoEndpoint> _order;
@@ -55,6 +62,7 @@ internal sealed class ReconnectSupervisor
         {
             for (var round = 0; !token.IsCancellationRequested; round++)
             {
+                EndpointAttemptFailure? refused = null;
                 for (var i = 0; i < _order.Count; i++)
                 {
                     var endpoint = _order[(start + i) % _order.Count];
@@ -79,9 +87,19 @@ internal sealed class ReconnectSupervisor
 
                     _target.OnAttemptFailed(endpoint, failure);
                     _log.Verbose($"Reconnect to {endpoint} failed: {failure.Reason}");
+                    if (failure.ErrorId is SangoErrorIds.AuthenticationFailed or SangoErrorIds.CertificateValidationFailed)
+                    {
+                        refused ??= failure;
+                    }
                 }
 
-                var delay = DelayAfterRound(round);
+                var delay = refused is null ? DelayAfterRound(round) : RefusedDelay;
+                if (refused is not null)
+                {
+                    var what = refused.ErrorId == SangoErrorIds.AuthenticationFailed ? "refused the credentials" : "presented a certificate that was refused";
+                    _log.Warning($"Session '{_sessionName}': {refused.Endpoint} {what} when reconnecting ({refused.Reason}) The session tries again only every {RefusedDelay.TotalMinutes:0} minutes, so that the account is not locked; fix the cause and run Connect-Sango again.");
+                }
+
                 _log.Verbose($"No endpoint of session '{_sessionName}' answered; trying again in {delay.TotalSeconds:0.0} s.");
                 await Task.Delay(delay, token).ConfigureAwait(false);
             }

@@ -36,6 +36,9 @@ public sealed class MessageSpool
 
     private string CorruptPath => System.IO.Path.Combine(Path, "corrupt");
 
+    /// <summary>Messages no broker will take as they are: kept for their owner to look at, never sent again.</summary>
+    public string RejectedPath => System.IO.Path.Combine(Path, "rejected");
+
     internal void Write(string topic, ReadOnlySpan<byte> payload, int qos, bool retain, string? messageId)
     {
         var header = JsonSerializer.Serialize(new SpoolHeader(topic, qos, retain, messageId, payload.Length, Convert.ToHexString(SHA256.HashData(payload))),
@@ -104,6 +107,18 @@ public sealed class MessageSpool
     /// <summary>The broker acknowledged the message: it leaves the spool.</summary>
     internal static void Complete(SpoolEntry entry) => File.Delete(entry.ClaimedPath);
 
+    /// <summary>
+    /// A final refusal (larger than the broker accepts, a topic it refuses, not authorised): retrying would fail
+    /// the same way on every run, so the file leaves the spool for the rejected folder. Returns where it went.
+    /// </summary>
+    internal string Reject(SpoolEntry entry)
+    {
+        PrivateFolder.Create(RejectedPath);
+        var target = System.IO.Path.Combine(RejectedPath, System.IO.Path.GetFileName(entry.OriginalPath));
+        File.Move(entry.ClaimedPath, target, overwrite: true);
+        return target;
+    }
+
     /// <summary>Not delivered after all: back into the spool under its original name, keeping its place.</summary>
     internal static void Release(SpoolEntry entry)
     {
@@ -122,7 +137,9 @@ public sealed class MessageSpool
         var files = Directory.EnumerateFiles(Path, "*" + Extension).Select(f => new FileInfo(f)).ToList();
         var oldest = files.Count == 0 ? (DateTime?)null : files.Min(f => SpooledAt(f.Name));
         var corrupt = Directory.Exists(CorruptPath) ? Directory.EnumerateFiles(CorruptPath).Count() : 0;
-        return new SpoolInfo(Path, files.Count, oldest, files.Sum(f => f.Length), corrupt);
+        var rejected = Directory.Exists(RejectedPath) ? Directory.EnumerateFiles(RejectedPath).Count() : 0;
+        var claimed = Directory.EnumerateFiles(Path, "*" + Extension + ClaimMarker + "*").Count();
+        return new SpoolInfo(Path, files.Count, oldest, files.Sum(f => f.Length), corrupt, claimed, rejected);
     }
 
     private static void TryDelete(string path)

@@ -75,8 +75,8 @@ internal sealed class EndpointConnector
             }
 
             client.Dispose();
-            var refused = result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion;
-            return (null, Refusal(endpoint, result), refused);
+            var refusedVersion = IsVersionRefusal(result, version);
+            return (null, Refusal(endpoint, result, version, refusedVersion), refusedVersion);
         }
         catch (Exception exception) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -98,18 +98,46 @@ internal sealed class EndpointConnector
         }
     }
 
-    private static EndpointAttemptFailure Refusal(SangoEndpoint endpoint, MqttClientConnectResult result)
+    /// <summary>
+    /// Whether the broker refused the protocol version. A 3.1.1-only broker (mosquitto 1.x, aedes) answers an MQTT 5
+    /// CONNECT the standard way, with a 3.1.1 CONNACK whose return code 1 means "unacceptable protocol version";
+    /// MQTTnet reads that as an MQTT 5 reason code 1, which has no name of its own.
+    /// </summary>
+    private static bool IsVersionRefusal(MqttClientConnectResult result, SangoProtocolVersion version) =>
+        result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion ||
+        (version == SangoProtocolVersion.V500 && (int)result.ResultCode == Mqtt311UnacceptableProtocolVersion);
+
+    private const int Mqtt311UnacceptableProtocolVersion = 1;
+
+    private static EndpointAttemptFailure Refusal(SangoEndpoint endpoint, MqttClientConnectResult result, SangoProtocolVersion version, bool refusedVersion)
     {
         var reason = string.IsNullOrEmpty(result.ReasonString) ? string.Empty : $" ({result.ReasonString})";
+        if (refusedVersion && version == SangoProtocolVersion.V500)
+        {
+            return new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectRefused, SangoErrorKind.ConnectionError,
+                $"the broker does not accept MQTT 5.0 (it answered {(result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion ? "UnsupportedProtocolVersion (132)" : "with the MQTT 3.1.1 return code 1, unacceptable protocol version")}){reason}. Connect without -ProtocolVersion 5.0, and SangoPS falls back to MQTT 3.1.1, or give -ProtocolVersion 3.1.1.");
+        }
+
         return result.ResultCode switch
         {
             MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized =>
                 new EndpointAttemptFailure(endpoint, SangoErrorIds.AuthenticationFailed, SangoErrorKind.SecurityError,
-                    $"the broker refused the credentials: {result.ResultCode}{reason}."),
+                    $"the broker refused the credentials: {RefusalInWords(result.ResultCode)}{reason}."),
             _ => new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectRefused, SangoErrorKind.ConnectionError,
-                $"the broker refused the connection: {result.ResultCode}{reason}."),
+                $"the broker refused the connection: {RefusalInWords(result.ResultCode)}{reason}."),
         };
     }
+
+    /// <summary>The refusals MQTT 3.1.1 can give (return codes 1 to 5, which MQTTnet reports as these MQTT 5 codes), in plain words.</summary>
+    private static string RefusalInWords(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.UnsupportedProtocolVersion => $"{code} ({(int)code}): it does not accept this MQTT version",
+        MqttClientConnectResultCode.ClientIdentifierNotValid => $"{code} ({(int)code}): it does not accept this client id (give another with -ClientId)",
+        MqttClientConnectResultCode.ServerUnavailable => $"{code} ({(int)code}): the MQTT service is unavailable at the moment",
+        MqttClientConnectResultCode.BadUserNameOrPassword => $"{code} ({(int)code}): the user name or password is wrong",
+        MqttClientConnectResultCode.NotAuthorized => $"{code} ({(int)code}): this user may not connect",
+        _ => $"{code} ({(int)code})",
+    };
 
     private static EndpointAttemptFailure Classify(SangoEndpoint endpoint, Exception exception)
     {
