@@ -218,6 +218,29 @@ Describe 'A -Batch pipeline that stops early' {
     }
 }
 
+Describe 'Objects deeper than the JSON depth' {
+    It 'warns as ConvertTo-Json does at the default depth, and -Depth sends the whole object' {
+        $topic = New-UniqueTopic
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
+        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        try {
+            $deep = [pscustomobject]@{ a = [pscustomobject]@{ b = [pscustomobject]@{ c = [pscustomobject]@{ d = 1 } } } }
+            $deep | Publish-SangoMessage -Topic $topic -WarningVariable shallow -WarningAction SilentlyContinue
+            $deep | Publish-SangoMessage -Topic $topic -Depth 5 -WarningVariable full -WarningAction SilentlyContinue
+
+            ($shallow -join "`n") | Should -Match 'truncated'
+            $full | Should -HaveCount 0
+            $got = Wait-MosquittoSubCount $sub -Count 2
+            ($got[0].Payload | ConvertFrom-Json).a.b.c | Should -BeOfType [string] -Because 'below the depth an object is written as its type name'
+            ($got[1].Payload | ConvertFrom-Json).a.b.c.d | Should -Be 1
+        }
+        finally {
+            Stop-MosquittoSub $sub
+            Disconnect-Sango $s
+        }
+    }
+}
+
 Describe 'Disconnect-Sango with nothing piped in' {
     It 'leaves the default session open for $null from the pipeline' {
         $s = Connect-Sango $broker.PlainUri -Credential $cred
@@ -353,6 +376,33 @@ Describe 'A password changed under a connected session' {
             Disconnect-Sango $s -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
             Stop-SangoTestBroker $b
         }
+    }
+}
+
+Describe 'Client certificates and their keys' {
+    BeforeAll {
+        $script:mtls = Start-SangoTestBroker -Name faults-mtls -MutualTls
+        $script:client = $pki.Client
+        function Get-SessionCertificate($Session) {
+            $options = [SangoPS.Sessions.SangoSession].GetProperty('Options', [System.Reflection.BindingFlags]'NonPublic, Instance').GetValue($Session)
+            $options.GetType().GetProperty('ClientCertificate').GetValue($options)
+        }
+    }
+
+    It 'disposes the certificate (and its key) it loaded from files when the session closes' {
+        $s = Connect-Sango $mtls.MutualTlsUri -CaFile $pki.CaFile -ClientCertificatePath $client.CertFile -ClientKeyPath $client.KeyFile
+        $loaded = Get-SessionCertificate $s
+        $loaded.Handle | Should -Not -Be ([IntPtr]::Zero)
+        Disconnect-Sango $s
+        $loaded.Handle | Should -Be ([IntPtr]::Zero)
+    }
+
+    It 'leaves a certificate object the user passed usable after the session closes' {
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($client.PfxFile, $client.Passphrase)
+        $s = Connect-Sango $mtls.MutualTlsUri -CaFile $pki.CaFile -ClientCertificate $cert
+        Disconnect-Sango $s
+        $cert.Handle | Should -Not -Be ([IntPtr]::Zero)
+        $cert.HasPrivateKey | Should -BeTrue
     }
 }
 

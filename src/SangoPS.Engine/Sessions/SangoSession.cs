@@ -245,6 +245,10 @@ public sealed class SangoSession : IDisposable
         _outbox.Dispose();
         _connection.Dispose();
         _options.ClearPassword();
+        if (_options.OwnsClientCertificate)
+        {
+            _options.ClientCertificate?.Dispose();
+        }
     }
 
     private async Task OnReconnectedAsync(CancellationToken cancellationToken)

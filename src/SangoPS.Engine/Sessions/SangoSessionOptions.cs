@@ -84,8 +84,17 @@ public sealed class SangoSessionOptions
     public void SetPassword(ReadOnlySpan<char> password)
     {
         ClearPassword();
-        _password = Encoding.UTF8.GetBytes(password.ToArray());
+        // Straight from the caller's characters into the bytes MQTT sends: no string or char[] copy left behind.
+        var bytes = new byte[Encoding.UTF8.GetByteCount(password)];
+        Encoding.UTF8.GetBytes(password, bytes);
+        _password = bytes;
     }
+
+    /// <summary>
+    /// True when SangoPS loaded <see cref="ClientCertificate"/> (from files or the store) rather than being given
+    /// the object: then the session disposes it, which on Windows also deletes the key it imported for the run.
+    /// </summary>
+    internal bool OwnsClientCertificate { get; init; }
 
     internal byte[]? PasswordBytes => _password;
 

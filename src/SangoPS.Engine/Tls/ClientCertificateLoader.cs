@@ -61,7 +61,7 @@ public static class ClientCertificateLoader
             keyText = PemReader.DecodeText(ReadFile(keyFile, "private key file"));
         }
 
-        using var key = PrivateKeyReader.Read(keyFile, keyText, password, certificate);
+        using var key = ReadKey(keyFile, keyText, password, certificate);
         using var withKey = AttachKey(certificate, key, certificateFile, keyFile);
         return SslStreamKeyStorage.Reimport(withKey);
     }
@@ -88,6 +88,19 @@ public static class ClientCertificateLoader
         }
 
         return bytes;
+    }
+
+    private static AsymmetricAlgorithm ReadKey(string keyFile, string keyText, ReadOnlySpan<char> password, X509Certificate2 certificate)
+    {
+        try
+        {
+            return PrivateKeyReader.Read(keyFile, keyText, password, certificate);
+        }
+        catch (InvalidDataException exception)
+        {
+            // A damaged block (its base64 text cut or edited) is a bad key file, said in the words of the other refusals.
+            throw Invalid(exception.Message, keyFile, "Give the private key as the PEM file it was exported to (BEGIN ... PRIVATE KEY), unedited.", exception);
+        }
     }
 
     private static X509Certificate2 FirstCertificate(string fullPath)

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Net;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using SangoPS.Endpoints;
@@ -141,13 +140,19 @@ public sealed class ConnectSangoCommand : SangoCmdlet
             CaCertificates = caFile?.CustomRoots,
             CaFilePath = caFile?.CaFilePath,
             ClientCertificate = LoadClientCertificate(),
+            // A certificate object the user passed stays the user's; one SangoPS loaded is the session's to dispose.
+            OwnsClientCertificate = !MyInvocation.BoundParameters.ContainsKey(nameof(ClientCertificate)),
             TlsServerName = TlsServerName,
             SkipCertificateCheck = SkipCertificateCheck,
             LogPackets = IsDebugOutputOn(),
         };
         if (Credential is not null)
         {
-            options.SetPassword(Credential.GetNetworkCredential().Password);
+            SecureStringText.Use(Credential.Password, text =>
+            {
+                options.SetPassword(text);
+                return true;
+            });
         }
 
         var session = new SangoSession(options);
@@ -221,9 +226,11 @@ public sealed class ConnectSangoCommand : SangoCmdlet
 
             if (ClientCertificatePath is not null)
             {
-                var password = ClientKeyPassword is null ? string.Empty : new NetworkCredential(string.Empty, ClientKeyPassword).Password;
-                return ClientCertificateLoader.FromFiles(GetUnresolvedProviderPathFromPSPath(ClientCertificatePath),
-                    ClientKeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(ClientKeyPath), password);
+                var certificatePath = GetUnresolvedProviderPathFromPSPath(ClientCertificatePath);
+                var keyPath = ClientKeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(ClientKeyPath);
+                return ClientKeyPassword is null
+                    ? ClientCertificateLoader.FromFiles(certificatePath, keyPath, ReadOnlySpan<char>.Empty)
+                    : SecureStringText.Use(ClientKeyPassword, password => ClientCertificateLoader.FromFiles(certificatePath, keyPath, password));
             }
 
             return ClientCertificateThumbprint is null ? null : ClientCertificateLoader.FromStore(ClientCertificateThumbprint);

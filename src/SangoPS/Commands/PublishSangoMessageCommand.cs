@@ -71,6 +71,11 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
     [ArgumentCompleter(typeof(SessionArgumentCompleter))]
     public override SangoSession? Session { get; set; }
 
+    /// <summary>How many levels of an object are written as JSON, as ConvertTo-Json -Depth; deeper levels become their type names, with a warning.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int Depth { get; set; } = PowerShellJson.DefaultDepth;
+
     /// <summary>At most this many inputs per -Batch message; giving it implies -Batch.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -142,7 +147,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         byte[] payload;
         try
         {
-            payload = PayloadEncoder.Encode(Payload);
+            payload = PayloadEncoder.Encode(Payload, Depth, this);
         }
         catch (SangoException exception)
         {
@@ -243,7 +248,7 @@ public sealed class PublishSangoMessageCommand : SangoSessionCmdlet
         int room;
         try
         {
-            sample = PayloadEncoder.EncodeSample(Payload);
+            sample = PayloadEncoder.EncodeSample(Payload, Depth, this);
             room = session.BatchRoom(Topic, QoS, sample.Length, Payload);
         }
         catch (SangoException exception)

@@ -17,7 +17,9 @@ internal static class PayloadEncoder
     // another text than the one given, without a word.
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static byte[] Encode(object? payload)
+    /// <param name="depth">How deep objects are written as JSON (ConvertTo-Json's -Depth).</param>
+    /// <param name="warner">The cmdlet that warns when an object is deeper than <paramref name="depth"/>.</param>
+    public static byte[] Encode(object? payload, int depth = PowerShellJson.DefaultDepth, PSCmdlet? warner = null)
     {
         var value = payload is PSObject wrapped ? Unwrap(wrapped) : payload;
         switch (value)
@@ -32,12 +34,12 @@ internal static class PayloadEncoder
                 return message.PayloadBytes;
         }
 
-        return TryGetProperty(payload, "Payload", out var carried) ? Encode(carried) : EncodeJson(payload);
+        return TryGetProperty(payload, "Payload", out var carried) ? Encode(carried, depth, warner) : EncodeJson(payload, depth, warner);
     }
 
     /// <summary>One sample of a -Batch message: the input's Payload property if it has one, else the input, as JSON.</summary>
-    public static byte[] EncodeSample(object? payload) =>
-        EncodeJson(TryGetProperty(payload, "Payload", out var carried) ? carried : payload);
+    public static byte[] EncodeSample(object? payload, int depth = PowerShellJson.DefaultDepth, PSCmdlet? warner = null) =>
+        EncodeJson(TryGetProperty(payload, "Payload", out var carried) ? carried : payload, depth, warner);
 
     /// <summary>
     /// A property the input object carries (its Payload, its Session), as binding by property name would find
@@ -60,11 +62,11 @@ internal static class PayloadEncoder
     /// Any value (a string too) as ConvertTo-Json -Compress renders it: for objects, and for -Batch samples so the
     /// message is a valid JSON array whatever the inputs were.
     /// </summary>
-    private static byte[] EncodeJson(object? payload)
+    private static byte[] EncodeJson(object? payload, int depth, PSCmdlet? warner)
     {
         try
         {
-            return Utf8Bytes(PowerShellJson.ToJson(payload), payload);
+            return Utf8Bytes(PowerShellJson.ToJson(payload, depth, warner), payload);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException and not PipelineStoppedException and not SangoException)
         {

@@ -16,10 +16,16 @@ internal static class PowerShellJson
 
     private static readonly Lazy<Binding> Bound = new(Bind);
 
-    public static string ToJson(object? value, int depth = DefaultDepth)
+    /// <param name="warner">
+    /// The cmdlet that warns, as ConvertTo-Json does, when an object is nested deeper than <paramref name="depth"/>
+    /// and its deeper levels are written as their type names; called on that cmdlet's pipeline thread.
+    /// </param>
+    public static string ToJson(object? value, int depth = DefaultDepth, PSCmdlet? warner = null)
     {
         var binding = Bound.Value;
-        var context = Activator.CreateInstance(binding.ContextType, depth, false, true)!;
+        var context = warner is null
+            ? Activator.CreateInstance(binding.ContextType, depth, false, true)!
+            : Activator.CreateInstance(binding.ContextType, depth, false, true, binding.DefaultEscaping, warner, CancellationToken.None)!;
         return (string)binding.ToJson.Invoke(null, [value, context])!;
     }
 
@@ -54,8 +60,12 @@ internal static class PowerShellJson
             [typeof(object), contextType.MakeByRefType()]) ?? throw new MissingMethodException("JsonObject", "ConvertToJson");
         var fromJson = jsonObject.GetMethod("ConvertFromJson", BindingFlags.Public | BindingFlags.Static,
             [typeof(string), typeof(ErrorRecord).MakeByRefType()]) ?? throw new MissingMethodException("JsonObject", "ConvertFromJson");
-        return new Binding(contextType, toJson, fromJson);
+        // The context that can warn takes Newtonsoft's StringEscapeHandling (its Default, 0) and the cmdlet.
+        var withCmdlet = contextType.GetConstructors().FirstOrDefault(c => c.GetParameters().Length == 6)
+            ?? throw new MissingMethodException("ConvertToJsonContext", ".ctor(int, bool, bool, StringEscapeHandling, PSCmdlet, CancellationToken)");
+        var defaultEscaping = Enum.ToObject(withCmdlet.GetParameters()[3].ParameterType, 0);
+        return new Binding(contextType, toJson, fromJson, defaultEscaping);
     }
 
-    private sealed record Binding(Type ContextType, MethodInfo ToJson, MethodInfo FromJson);
+    private sealed record Binding(Type ContextType, MethodInfo ToJson, MethodInfo FromJson, object DefaultEscaping);
 }

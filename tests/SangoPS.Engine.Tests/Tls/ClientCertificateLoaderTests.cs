@@ -56,6 +56,22 @@ public class ClientCertificateLoaderTests
     }
 
     [Fact]
+    public void A_key_file_with_damaged_base64_is_ClientCertificateInvalid_naming_the_file()
+    {
+        using var folder = new TempDirectory();
+        MakeKeyAndCertificate(folder, "EC", "key.pem", "cert.pem");
+        var lines = File.ReadAllLines(folder.File("key.pem"));
+        lines[1] = "*" + lines[1][1..]; // '*' is no base64 character
+        File.WriteAllLines(folder.File("damaged.pem"), lines);
+
+        var error = Assert.Throws<SangoException>(() => ClientCertificateLoader.FromFiles(folder.File("cert.pem"), folder.File("damaged.pem"), default));
+
+        Assert.Equal(SangoErrorIds.ClientCertificateInvalid, error.ErrorId);
+        Assert.Contains(folder.File("damaged.pem"), error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidDataException>(error.InnerException);
+    }
+
+    [Fact]
     public void A_DER_certificate_loads_with_its_key()
     {
         using var folder = new TempDirectory();
