@@ -79,14 +79,22 @@ public sealed class SangoEndpoint : IEquatable<SangoEndpoint>
         }
 
         var isWebSocket = scheme is "ws" or "wss";
-        if (!isWebSocket && uri.AbsolutePath.Length > 1)
+        if (!isWebSocket && (uri.AbsolutePath.Length > 1 || uri.Query.Length > 0))
         {
-            problem = "a path is only meaningful for ws:// and wss:// endpoints.";
+            problem = "a path or a query string (?...) is only meaningful for ws:// and wss:// endpoints.";
+            return false;
+        }
+
+        if (uri.Fragment.Length > 0)
+        {
+            problem = "a fragment (#...) is never sent to a broker; remove it.";
             return false;
         }
 
         var port = uri.IsDefaultPort || uri.Port < 0 ? DefaultPort(scheme) : uri.Port;
-        var path = isWebSocket ? (uri.AbsolutePath.Length > 1 ? uri.AbsolutePath : "/mqtt") : string.Empty;
+
+        // A WebSocket gateway may expect a query string (a token, a tenant): it is kept and sent, never dropped.
+        var path = isWebSocket ? (uri.AbsolutePath.Length > 1 ? uri.AbsolutePath : "/mqtt") + uri.Query : string.Empty;
         var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host;
         endpoint = new SangoEndpoint(scheme, host, port, path);
         return true;
@@ -100,9 +108,14 @@ public sealed class SangoEndpoint : IEquatable<SangoEndpoint>
             return string.Empty;
         }
 
+        // With or without a scheme: 'mqtts://user:pw@host' and 'user:pw@host:8883' both hide what stands before '@'.
         var start = text.IndexOf("://", StringComparison.Ordinal);
-        var at = text.IndexOf('@', StringComparison.Ordinal);
-        return start >= 0 && at > start ? string.Concat(text.AsSpan(0, start + 3), "***@", text.AsSpan(at + 1)) : text;
+        var userInfoStart = start >= 0 ? start + 3 : 0;
+        var at = text.IndexOf('@', userInfoStart);
+        var end = text.IndexOfAny(['/', '?', '#'], userInfoStart);
+        return at >= userInfoStart && (end < 0 || at < end)
+            ? string.Concat(text.AsSpan(0, userInfoStart), "***@", text.AsSpan(at + 1))
+            : text;
     }
 
     public static int DefaultPort(string scheme) => scheme switch

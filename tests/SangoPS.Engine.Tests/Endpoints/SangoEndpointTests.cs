@@ -18,6 +18,8 @@ public class SangoEndpointTests
     [InlineData("127.0.0.1:1883", "mqtts://127.0.0.1:1883")]
     [InlineData("mqtt://[::1]:1883", "mqtt://[::1]:1883")]
     [InlineData("  mqtt://a.b  ", "mqtt://a.b:1883")]
+    [InlineData("wss://broker.example/mqtt?tenant=a&token=b", "wss://broker.example:443/mqtt?tenant=a&token=b")] // kept, never dropped
+    [InlineData("ws://broker.example?x=1", "ws://broker.example:80/mqtt?x=1")]
     public void Endpoints_parse_to_their_canonical_form(string text, string expected) =>
         Assert.Equal(expected, SangoEndpoint.Parse(text).ToString());
 
@@ -48,6 +50,8 @@ public class SangoEndpointTests
     [InlineData("mqtt://user:secret@broker.example", "-Credential")]
     [InlineData("mqtt://broker.example/path", "path")]
     [InlineData("mqtt://", "valid")]
+    [InlineData("mqtt://broker.example?x=1", "query")]
+    [InlineData("wss://broker.example/mqtt#part", "fragment")]
     public void Bad_endpoints_are_refused_with_the_reason(string text, string reasonWord)
     {
         var error = Assert.Throws<SangoException>(() => SangoEndpoint.Parse(text));
@@ -65,6 +69,24 @@ public class SangoEndpointTests
         Assert.DoesNotContain("secret", (string)error.Target!, StringComparison.Ordinal);
         Assert.Contains("mqtt://***@broker.example", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("user:secret@broker.example:8883")]
+    [InlineData("user:secret@broker.example")]
+    [InlineData("wss://user:secret@broker.example/mqtt")]
+    public void A_password_in_an_endpoint_with_or_without_a_scheme_is_redacted(string text)
+    {
+        var error = Assert.Throws<SangoException>(() => SangoEndpoint.Parse(text));
+        Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", (string)error.Target!, StringComparison.Ordinal);
+        Assert.Contains("***@broker.example", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("wss://broker.example/a@b", "wss://broker.example/a@b")] // an '@' in the path is no user info
+    [InlineData("broker.example", "broker.example")]
+    public void Redact_leaves_endpoints_without_user_info_alone(string text, string expected) =>
+        Assert.Equal(expected, SangoEndpoint.Redact(text));
 
     [Fact]
     public void Endpoints_compare_case_insensitively() =>
