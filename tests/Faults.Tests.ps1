@@ -348,6 +348,31 @@ Describe 'A spooled message that no reconnect will cure' {
     }
 }
 
+Describe 'A broker that stops answering' {
+    It 'reports a keep-alive timeout as a broker that stopped answering, not as a normal disconnection' {
+        $b = Start-SangoTestBroker -Name faults-stalled -Plain
+        $s = Connect-Sango $b.PlainUri -Credential $cred -KeepAliveSeconds 1 -TimeoutSeconds 2 -WarningAction SilentlyContinue
+        try {
+            $null = & kill -STOP $b.Process.Id
+            try {
+                Wait-SangoCondition -TimeoutSeconds 20 -Because 'the keep-alive to notice the stalled broker' -Condition { $s.IsReconnecting } | Out-Null
+            }
+            finally { $null = & kill -CONT $b.Process.Id }
+            Wait-SangoCondition -TimeoutSeconds 20 -Because 'the session to reconnect' -Condition { $s.IsConnected } | Out-Null
+
+            'x' | Publish-SangoMessage -Session $s -Topic (New-UniqueTopic) -WarningVariable warnings -WarningAction SilentlyContinue
+            $lost = @($warnings -match 'lost its connection')
+            $lost | Should -Not -BeNullOrEmpty
+            $lost[0] | Should -Match 'stopped answering'
+            $lost[0] | Should -Not -Match 'NormalDisconnection'
+        }
+        finally {
+            Disconnect-Sango $s -WarningAction SilentlyContinue
+            Stop-SangoTestBroker $b
+        }
+    }
+}
+
 Describe 'A password changed under a connected session' {
     It 'does not retry every few seconds: the broker sees at most 2 attempts in 20 s, and the session warns' {
         $b = Start-SangoTestBroker -Name faults-auth -Plain
@@ -395,6 +420,14 @@ Describe 'Client certificates and their keys' {
         $loaded.Handle | Should -Not -Be ([IntPtr]::Zero)
         Disconnect-Sango $s
         $loaded.Handle | Should -Be ([IntPtr]::Zero)
+    }
+
+    It 'says that the broker most likely requires a client certificate when none was given' {
+        $err = { Connect-Sango $mtls.MutualTlsUri -CaFile $pki.CaFile -TimeoutSeconds 5 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConnectFailed,*'
+        $err.CategoryInfo.Category | Should -Be 'SecurityError'
+        $err.Exception.Message | Should -Match 'requires a client certificate'
+        $err.Exception.Message | Should -Match '-ClientCertificatePath'
     }
 
     It 'leaves a certificate object the user passed usable after the session closes' {

@@ -295,12 +295,36 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
             var connection = _current;
             if (args.ClientWasConnected && connection is not null && ReferenceEquals(connection.Client, client))
             {
-                var reason = args.ReasonString ?? args.Exception?.GetBaseException().Message ?? args.Reason.ToString();
-                OnLost(connection, $"{args.Reason} ({reason})");
+                OnLost(connection, DescribeLoss(args));
             }
 
             return Task.CompletedTask;
         };
+    }
+
+    /// <summary>What ended a connection, in words: MQTTnet reports a keep-alive timeout as a normal disconnection.</summary>
+    private string DescribeLoss(MqttClientDisconnectedEventArgs args)
+    {
+        if (args.Exception is not null && FindTimeout(args.Exception))
+        {
+            return $"the broker stopped answering: no reply to a keep-alive ping or a packet within {_options.TimeoutSeconds} s (the broker, or the network to it, is down or stalled)";
+        }
+
+        var reason = args.ReasonString ?? args.Exception?.GetBaseException().Message ?? args.Reason.ToString();
+        return $"{args.Reason} ({reason})";
+    }
+
+    private static bool FindTimeout(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is MQTTnet.Exceptions.MqttCommunicationTimedOutException or TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void OnLost(ConnectedClient connection, string reason)

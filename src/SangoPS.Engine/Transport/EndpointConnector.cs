@@ -94,6 +94,15 @@ internal sealed class EndpointConnector
                     "the server's certificate was refused: " + string.Join(" ", report.Problems), report), false);
             }
 
+            if (endpoint.UseTls && _options.ClientCertificate is null && (tcpStreams.Negotiated ?? channels.WebSocket?.Negotiated) is not null &&
+                (FindInner<SocketException>(exception) is not null || FindInner<IOException>(exception) is not null))
+            {
+                // TLS 1.3 completes the handshake before the server has checked the client's certificate; a broker
+                // that requires one then closes the connection before the CONNACK.
+                return (null, new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectFailed, SangoErrorKind.SecurityError,
+                    $"the broker closed the connection right after the TLS handshake, before answering the MQTT CONNECT ({Innermost(exception).Message}): it most likely requires a client certificate. Give one with -ClientCertificatePath (and -ClientKeyPath), -ClientCertificate or -ClientCertificateThumbprint."), false);
+            }
+
             return (null, Classify(endpoint, exception), IsVersionRefusal(exception, version));
         }
     }
