@@ -38,6 +38,12 @@ internal sealed class PayloadLimit
         ? new(options.MaxPayloadBytes, 0, options.ProtocolVersion == SangoProtocolVersion.V500, null)
         : new(options.MaxPayloadBytes, connection.BrokerMaximumPacketSize, connection.Version == SangoProtocolVersion.V500, connection.Endpoint.ToString());
 
+    /// <summary>
+    /// The broker's limit alone, for a message another session accepted under its own -MaxPayloadBytes (a spooled
+    /// one): only what the broker would refuse stops it.
+    /// </summary>
+    public PayloadLimit BrokerOnly() => new(int.MaxValue, _brokerMaximumPacketSize, _isVersion5, _broker);
+
     /// <summary>The bytes of the properties every SangoPS message carries at this protocol version (the message id).</summary>
     public int PropertyBytes => _isVersion5 ? MessageIds.PropertyBytes : 0;
 

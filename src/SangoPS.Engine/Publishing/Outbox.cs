@@ -120,7 +120,7 @@ internal sealed class Outbox : IPublishHost, IDisposable
         }
 
         var withIds = _connection.Current?.Version == SangoProtocolVersion.V500;
-        var limit = Limit;
+        var limit = Limit.BrokerOnly();
         var sendable = new List<PublishRequest>(entries.Count);
         foreach (var entry in entries)
         {

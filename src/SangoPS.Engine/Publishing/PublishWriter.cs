@@ -143,9 +143,25 @@ internal sealed class PublishWriter : IDisposable
 
     private async ValueTask EnqueueWhenRoomAsync(PublishRequest request, CancellationToken cancellationToken)
     {
-        await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The session closed (Disconnect-Sango in another runspace, the runspace closing) as this arrived: its
+            // outcome is reported like the rest of what the closing session could not send.
+            Fail(request, new SangoException(SangoErrorIds.SessionClosed, SangoErrorKind.InvalidOperation,
+                $"The message for '{request.Topic}' was not queued: the session was closed meanwhile.", request.Source,
+                "Run Connect-Sango to open a new session and publish it again."));
+            return;
+        }
+
         Wake();
     }
+
+    private static bool IsFinalRefusal(MqttClientPublishReasonCode code) => code is MqttClientPublishReasonCode.NotAuthorized
+        or MqttClientPublishReasonCode.TopicNameInvalid or MqttClientPublishReasonCode.PayloadFormatInvalid;
 
     /// <summary>Puts requests ahead of everything queued (spooled messages of an earlier session).</summary>
     public void EnqueueFirst(IEnumerable<PublishRequest> requests)
@@ -171,8 +187,9 @@ internal sealed class PublishWriter : IDisposable
         while (true)
         {
             // The waiter is in place before the check, so a send that settles after the check completes it.
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _idleWaiter, waiter);
+            // Shared by concurrent callers (two Disconnect-Sango on one session), so no caller replaces another's.
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var waiter = Interlocked.CompareExchange(ref _idleWaiter, fresh, null) ?? fresh;
             if (IsIdle)
             {
                 return;
@@ -442,7 +459,7 @@ internal sealed class PublishWriter : IDisposable
         // MQTTnet fails every pending request when its connection drops, so this normally ends at once; the
         // acknowledgement deadline bounds it.
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _settledWaiter, waiter);
+        Interlocked.Exchange(ref _settledWaiter, waiter); // a full fence: the count below is read after the waiter is visible
         if (Volatile.Read(ref _inFlightCount) == 0)
         {
             return;
@@ -551,10 +568,17 @@ internal sealed class PublishWriter : IDisposable
             // the window: a writer that waits for the old connection's messages to settle must find every one of
             // them in the resend list, or a new message could overtake one still on its way back.
             Interlocked.Decrement(ref _inFlightCount);
-            if (_slotFreed.CurrentCount == 0)
+            try
             {
-                // Wake the writer if it waits for a slot; a rare extra count only costs it one more check.
-                _slotFreed.Release();
+                if (_slotFreed.CurrentCount == 0)
+                {
+                    // Wake the writer if it waits for a slot; a rare extra count only costs it one more check.
+                    _slotFreed.Release();
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // A publish that settles after the session was disposed: no writer waits any more.
             }
 
             SignalIfSettled();
@@ -581,8 +605,10 @@ internal sealed class PublishWriter : IDisposable
         {
             var because = string.IsNullOrEmpty(result.ReasonString) ? string.Empty : $" ({result.ReasonString})";
             var reason = $"{result.ReasonCode} ({(int)result.ReasonCode}){because}";
-            if (request.Spooled is not null)
+            if (request.Spooled is not null && IsFinalRefusal(result.ReasonCode))
             {
+                // Refused for what the message is: every later run would be refused the same way. Other codes
+                // (a quota, an unspecified error) may pass: the file stays claimed and the next session retries it.
                 _host.OnSpooledMessageRejected(request, reason);
             }
 

@@ -254,7 +254,15 @@ public sealed class SangoSession : IDisposable
     private async Task OnReconnectedAsync(CancellationToken cancellationToken)
     {
         await _subscriptions.RestoreAsync(cancellationToken).ConfigureAwait(false);
-        _outbox.DrainSpoolOnce();
+        try
+        {
+            _outbox.DrainSpoolOnce();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Runs on the supervisor's thread: nobody else would hear of it.
+            Log.Warning($"Session '{Name}' could not read its spool {_outbox.SpoolPath}: {exception.Message} The spooled messages stay there for the next session.");
+        }
     }
 
     private void ThrowIfDisposed()

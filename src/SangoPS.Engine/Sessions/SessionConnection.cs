@@ -21,6 +21,9 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
     private readonly ReconnectSupervisor _supervisor;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
+
+    // Read once: the source may be disposed while a disconnect handler on MQTTnet's thread still starts a supervisor.
+    private readonly CancellationToken _lifetimeToken;
     private readonly Func<CancellationToken, Task> _onReconnected;
     private volatile ConnectedClient? _current;
     private volatile bool _closing;
@@ -42,6 +45,7 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
             ? EndpointRotation.NextOrder(options.Endpoints, log)
             : options.Endpoints;
         _supervisor = new ReconnectSupervisor(sessionName, _endpointOrder, this, log);
+        _lifetimeToken = _lifetime.Token;
     }
 
     /// <summary>The live connection, or null; it may have dropped a moment ago (check <see cref="IsConnected"/>).</summary>
@@ -95,7 +99,7 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
         }
 
         Signal();
-        _supervisor.Start(lost, _lifetime.Token);
+        _supervisor.Start(lost, _lifetimeToken);
     }
 
     /// <summary>The connected client; waits while the session reconnects; null once the session closes.</summary>
@@ -251,6 +255,13 @@ internal sealed class SessionConnection : IReconnectTarget, IDisposable
             }
 
             var (connected, failure) = await _connector.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            if (connected is not null && _closing)
+            {
+                // The session was disposed while this connect ran (Dispose does not wait for the gate).
+                connected.Client.Dispose();
+                return (null, null);
+            }
+
             if (connected is not null)
             {
                 Install(connected);

@@ -73,7 +73,17 @@ public sealed class MessageSpool
         var claimed = new List<SpoolEntry>();
         foreach (var file in Directory.EnumerateFiles(Path, "*" + Extension).Order(StringComparer.Ordinal))
         {
-            if (new FileInfo(file).Length < MinimumFileLength)
+            long length;
+            try
+            {
+                length = new FileInfo(file).Length;
+            }
+            catch (IOException)
+            {
+                continue; // Another process sharing the spool claimed it meanwhile.
+            }
+
+            if (length < MinimumFileLength)
             {
                 // Never opened: a FIFO (which reports no length) would block the reader for ever, and an empty
                 // file holds no message. It stays where it is for its owner to look at.

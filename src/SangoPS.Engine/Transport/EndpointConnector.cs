@@ -99,7 +99,7 @@ internal sealed class EndpointConnector
             {
                 // TLS 1.3 completes the handshake before the server has checked the client's certificate; a broker
                 // that requires one then closes the connection before the CONNACK.
-                return (null, new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectFailed, SangoErrorKind.SecurityError,
+                return (null, new EndpointAttemptFailure(endpoint, SangoErrorIds.ConnectFailed, SangoErrorKind.ConnectionError,
                     $"the broker closed the connection right after the TLS handshake, before answering the MQTT CONNECT ({Innermost(exception).Message}): it most likely requires a client certificate. Give one with -ClientCertificatePath (and -ClientKeyPath), -ClientCertificate or -ClientCertificateThumbprint."), false);
             }
 

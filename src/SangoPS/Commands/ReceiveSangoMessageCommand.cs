@@ -112,7 +112,17 @@ public sealed class ReceiveSangoMessageCommand : SangoSessionCmdlet
                 }
 
                 received++;
-                Emit(message);
+                try
+                {
+                    Emit(message);
+                }
+                catch (PipelineStoppedException) when (!StopToken.IsCancellationRequested)
+                {
+                    // Select-Object -First stopped the pipeline after it took this message: it was handed on.
+                    message.MarkHandedOn();
+                    throw;
+                }
+
                 message.MarkHandedOn();
                 if (progress is not null && (received % 100 == 0 || received == Count))
                 {

@@ -14,6 +14,7 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private bool _disposed;
+    private bool _debugPreferenceChecked;
 
     protected CancellationToken StopToken => _stop.Token;
 
@@ -75,6 +76,12 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
         if (session is null)
         {
             return;
+        }
+
+        if (!_debugPreferenceChecked)
+        {
+            _debugPreferenceChecked = true;
+            LetDebugSwitchContinue();
         }
 
         foreach (var entry in session.Log.Drain())
@@ -157,6 +164,43 @@ public abstract class SangoCmdlet : PSCmdlet, IDisposable
         }
 
         WriteLogs(sessions);
+    }
+
+    /// <summary>
+    /// -Debug on a compiled cmdlet makes its debug, verbose and warning preferences Inquire, so every line asked
+    /// "Confirm" (and a -NonInteractive or -File run failed), while PowerShell's own advanced functions and
+    /// Write-Debug -Debug just write the lines (Continue). The command runtime's preferences are not public; they are
+    /// set through reflection, and left alone where that is not possible.
+    /// </summary>
+    private void LetDebugSwitchContinue()
+    {
+        if (!MyInvocation.BoundParameters.TryGetValue("Debug", out var debug) || !LanguagePrimitives.IsTrue(debug))
+        {
+            return;
+        }
+
+        const System.Reflection.BindingFlags Members = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
+        var runtime = CommandRuntime.GetType();
+        foreach (var name in new[] { "DebugPreference", "VerbosePreference", "WarningPreference" })
+        {
+            var preference = runtime.GetProperty(name, Members);
+            if (preference is not { CanRead: true } || preference.GetValue(CommandRuntime) is not ActionPreference.Inquire)
+            {
+                continue;
+            }
+
+            if (preference.CanWrite)
+            {
+                preference.SetValue(CommandRuntime, ActionPreference.Continue);
+            }
+            else if (runtime.GetProperty("Verbose", Members) is { CanWrite: true } flag && runtime.GetProperty("IsVerboseFlagSet", Members) is { CanWrite: true } isSet)
+            {
+                // VerbosePreference has no setter: with -Debug it is derived as Inquire unless -Verbose was given,
+                // so this says -Verbose, which -Debug implies anyway.
+                flag.SetValue(CommandRuntime, true);
+                isSet.SetValue(CommandRuntime, true);
+            }
+        }
     }
 
     private void WriteLogs(IReadOnlyList<SangoSession> sessions)

@@ -101,4 +101,14 @@ public sealed class PayloadLimitTests
         Assert.Equal(limit.RoomFor(1, 1), limit.MaxPayloadBytes);
         Assert.True(limit.MaxPayloadBytes < 1024);
     }
+
+    [Fact]
+    public void The_broker_only_limit_ignores_this_session_s_own_MaxPayloadBytes()
+    {
+        var brokerOnly = new PayloadLimit(100, 1024, true, "mqtt://broker:1883").BrokerOnly();
+
+        Assert.Null(brokerOnly.Check("t", 1, 500, 1, null));
+        Assert.NotNull(brokerOnly.Check("t", 1, 2000, 1, null));
+        Assert.Null(new PayloadLimit(100, 0, false, null).BrokerOnly().Check("t", 1, 1_000_000, 1, null));
+    }
 }
