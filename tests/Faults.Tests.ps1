@@ -256,6 +256,21 @@ Describe '-Debug' {
     }
 }
 
+Describe 'Get-SangoSpool on a session without a spool' {
+    It 'is NoSpool, piped or as the default session, not a parameter-binding error' {
+        $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
+        try {
+            Get-SangoSession -Default | Get-SangoSpool -ErrorVariable piped -ErrorAction SilentlyContinue
+            Get-SangoSpool -ErrorVariable alone -ErrorAction SilentlyContinue
+            $piped | Should -HaveCount 1
+            $piped[0].FullyQualifiedErrorId | Should -BeLike 'NoSpool,*'
+            $piped[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $alone[0].FullyQualifiedErrorId | Should -BeLike 'NoSpool,*'
+        }
+        finally { Disconnect-Sango $s }
+    }
+}
+
 Describe 'Disconnect-Sango with nothing piped in' {
     It 'leaves the default session open for $null from the pipeline' {
         $s = Connect-Sango $broker.PlainUri -Credential $cred

@@ -5,7 +5,10 @@ using SangoPS.Spool;
 namespace SangoPS.Commands;
 
 /// <summary>Shows what waits in a spool directory: count, oldest, bytes, and files set aside as corrupt.</summary>
-[Cmdlet(VerbsCommon.Get, "SangoSpool", DefaultParameterSetName = PathSet)]
+// The session set is the default, so a session from the pipeline binds to -Session by value even when it has no
+// spool (its null SpoolDirectory would otherwise be offered to -Path by property name and fail validation), and
+// Get-SangoSpool alone reads the default session's spool.
+[Cmdlet(VerbsCommon.Get, "SangoSpool", DefaultParameterSetName = SessionSet)]
 [OutputType(typeof(SpoolInfo))]
 public sealed class GetSangoSpoolCommand : SangoCmdlet
 {
@@ -17,17 +20,18 @@ public sealed class GetSangoSpoolCommand : SangoCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = SessionSet, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = SessionSet, ValueFromPipeline = true)]
     [ArgumentCompleter(typeof(SessionArgumentCompleter))]
     public Sessions.SangoSession? Session { get; set; }
 
     protected override void ProcessRecord()
     {
-        var paths = Session is null ? Path : Session.SpoolDirectory is { } spool ? [spool] : [];
-        if (Session is not null && paths.Length == 0)
+        var session = ParameterSetName == SessionSet ? Session ?? DefaultSessionOrStop() : null;
+        var paths = session is null ? Path : session.SpoolDirectory is { } spool ? [spool] : [];
+        if (session is not null && paths.Length == 0)
         {
             WriteError(SangoErrorRecords.Create(SangoErrorIds.NoSpool, ErrorCategory.ObjectNotFound,
-                $"Session '{Session.Name}' has no spool directory.", Session, "Connect with Connect-Sango -SpoolDirectory <path>."));
+                $"Session '{session.Name}' has no spool directory.", session, "Connect with Connect-Sango -SpoolDirectory <path>."));
             return;
         }
 
