@@ -41,6 +41,9 @@ internal sealed class PublishRequest
     /// <summary>Set when the message came from the spool: removed from it once acknowledged.</summary>
     public SpoolEntry? Spooled { get; init; }
 
+    /// <summary>How many times this message went unacknowledged past its deadline.</summary>
+    public int TimeoutCount { get; set; }
+
     public bool IsAtLeastOnce => Message.QualityOfServiceLevel != MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce;
 
     public PublishRequest AsReplay() =>

@@ -36,6 +36,9 @@ internal sealed class PublishWriter : IDisposable
     /// </summary>
     private const int ExactlyOnceWindow = 1;
 
+    /// <summary>How often a QoS 2 message may go unacknowledged past its deadline (each time on a new connection) before it is reported.</summary>
+    private const int QoS2Attempts = 2;
+
     /// <summary>An upper bound on the QoS 1 window even when a broker advertises 65,535.</summary>
     private const int AtLeastOnceWindowCap = 256;
 
@@ -618,6 +621,16 @@ internal sealed class PublishWriter : IDisposable
                 result.ReasonCode == MqttClientPublishReasonCode.NotAuthorized
                     ? "The user may not publish to this topic: check the broker's access rules or publish to a topic you are allowed to use."
                     : "Check the broker's reason; the message was not accepted."));
+            return;
+        }
+
+        if (timedOut && message.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce && ++request.TimeoutCount >= QoS2Attempts)
+        {
+            // A broker that answers QoS 2 with a PUBACK (RabbitMQ 3.x) never completes the handshake: sending it again
+            // on a new connection would loop for ever, so after a second attempt the message is reported instead.
+            Fail(request, new SangoException(SangoErrorIds.PublishTimeout, SangoErrorKind.OperationTimeout,
+                $"The broker at {connection.Endpoint} did not complete the QoS 2 handshake for '{topic}' in {QoS2Attempts} attempts of {_ackTimeout.TotalSeconds:0} s (some brokers, such as RabbitMQ 3, answer QoS 2 with a QoS 1 acknowledgement and never finish it).",
+                request.Source, "Publish at QoS 1 to this broker (-QoS 1), or check that it supports QoS 2."));
             return;
         }
 

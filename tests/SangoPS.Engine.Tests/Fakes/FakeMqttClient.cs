@@ -15,6 +15,9 @@ internal sealed class FakeMqttClient : IMqttClient
 
     public FakeMqttClient(bool acknowledgeAtOnce) => AcknowledgeAtOnce = acknowledgeAtOnce;
 
+    /// <summary>QoS 2 publishes are never completed, as with a broker that answers them with a PUBACK; they end only by their deadline.</summary>
+    public bool NeverCompleteQoS2 { get; init; }
+
     public bool AcknowledgeAtOnce { get; }
 
     public bool IsConnected { get; set; } = true;
@@ -58,6 +61,12 @@ internal sealed class FakeMqttClient : IMqttClient
         lock (_gate)
         {
             _sent.Add(applicationMessage);
+            if (NeverCompleteQoS2 && applicationMessage.QualityOfServiceLevel == MQTTnet.Protocol.MqttQualityOfServiceLevel.ExactlyOnce)
+            {
+                return Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith<MqttClientPublishResult>(
+                    static _ => throw new OperationCanceledException(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
             if (AcknowledgeAtOnce)
             {
                 return Task.FromResult(Success());

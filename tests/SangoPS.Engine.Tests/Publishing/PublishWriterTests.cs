@@ -157,4 +157,24 @@ public sealed class PublishWriterTests
         await idle.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(writer.IsIdle);
     }
+
+    [Fact]
+    public async Task A_QoS_2_handshake_that_never_completes_is_reported_after_two_attempts_not_resent_for_ever()
+    {
+        var host = new FakePublishHost();
+        var client = new FakeMqttClient(acknowledgeAtOnce: true) { NeverCompleteQoS2 = true };
+        host.Connect(Connected(client, receiveMaximum: 20));
+        using var writer = new PublishWriter(10_000, TimeSpan.FromSeconds(1), host);
+        using var tracker = new PublishTracker();
+
+        await writer.EnqueueAsync(Request("q2", qos: 2, tracker), CancellationToken.None);
+        await writer.EnqueueAsync(Request("after", qos: 1, tracker), CancellationToken.None);
+
+        var outcomes = TakeOutcomes(tracker, 2);
+        Assert.Equal(SangoErrorIds.PublishTimeout, outcomes[0].Error!.ErrorId);
+        Assert.Contains("QoS 2 handshake", outcomes[0].Error!.Message, StringComparison.Ordinal);
+        Assert.Null(outcomes[1].Error);
+        Assert.Equal(2, client.SentTopics.Count(t => t == "q2")); // sent, timed out, sent once more, reported
+        Assert.Equal(1, client.SentTopics.Count(t => t == "after"));
+    }
 }
