@@ -8,6 +8,13 @@ BeforeAll {
     $script:pki = Get-SangoTestPki
     $script:good = Start-SangoTestBroker -Name faults-tls -Tls wildcard
     $script:wrongHost = Start-SangoTestBroker -Name faults-wrong-host -Tls wrong-host
+    # The module under test, for the runspaces and child processes some cases need.
+    $script:module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
+
+    # A foreign subscriber (mosquitto_sub) on the fault broker.
+    function Start-Sub([string] $Topic, [int] $Qos = 1) {
+        Start-MosquittoSub -Broker $broker -Topic $Topic -User sango -Password sango-pass -Qos $Qos
+    }
 }
 
 AfterAll {
@@ -23,7 +30,6 @@ Describe 'Shared subscriptions' {
         $other = Start-MosquittoSub -Broker $broker -Topic $filter -User sango -Password sango-pass -Qos 1 -Version mqttv5
         $ps = [powershell]::Create()
         try {
-            $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
             $null = $ps.AddScript("param(`$s, `$f) Import-Module '$module'; Receive-SangoMessage -Session `$s -Topic `$f -TimeoutSeconds 30 | ForEach-Object Payload")
             $null = $ps.AddArgument($s).AddArgument($filter)
             $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
@@ -108,7 +114,6 @@ Describe 'Persistent receive' {
     It 'leaves what a stopped receiver did not emit with the broker for a new process with the same ClientId' {
         $topic = New-UniqueTopic
         $clientId = "sango-persist-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
         $receive = {
             param([string] $Limit)
             $script = "Import-Module '$module'; `$c = [pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)); " +
@@ -153,7 +158,7 @@ Describe 'Payloads that cannot be sent as given' {
     It 'refuses a string with a lone surrogate (InvalidPayload) and sends the other inputs' {
         $topic = New-UniqueTopic
         $s = Connect-Sango $broker.PlainUri -Credential $cred
-        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        $sub = Start-Sub $topic
         try {
             $broken = "bad$([char]0xD800)"
             'ok1', $broken, 'ok2' | Publish-SangoMessage -Topic $topic -ErrorVariable errors -ErrorAction SilentlyContinue
@@ -177,7 +182,7 @@ Describe 'A -Batch pipeline that stops early' {
     It 'sends the inputs it had packed when a terminating error upstream stops the pipeline, and says how many' {
         $topic = New-UniqueTopic
         $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
-        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        $sub = Start-Sub $topic
         try {
             { & { 1..5 | ForEach-Object { [pscustomobject]@{ n = $_ } }; throw 'upstream failed' } | Publish-SangoMessage -Topic $topic -Batch } |
                 Should -Throw '*upstream failed*'
@@ -193,11 +198,10 @@ Describe 'A -Batch pipeline that stops early' {
     It 'sends the inputs it had packed when the pipeline is stopped (Ctrl+C), while the pipeline is open and idle' {
         $topic = New-UniqueTopic
         $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
-        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        $sub = Start-Sub $topic
         $fed = [System.Threading.ManualResetEventSlim]::new($false)
         $ps = [powershell]::Create()
         try {
-            $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
             # The producer hands 5 objects to Publish-SangoMessage (each is packed as it arrives), says so, then idles.
             $null = $ps.AddScript("param(`$s, `$t, `$fed) Import-Module '$module'; & { 1..5 | ForEach-Object { [pscustomobject]@{ n = `$_ } }; `$fed.Set(); Start-Sleep -Seconds 60 } | Publish-SangoMessage -Session `$s -Topic `$t -Batch").
                 AddArgument($s).AddArgument($topic).AddArgument($fed)
@@ -222,7 +226,7 @@ Describe 'Objects deeper than the JSON depth' {
     It 'warns as ConvertTo-Json does at the default depth, and -Depth sends the whole object' {
         $topic = New-UniqueTopic
         $s = Connect-Sango $broker.PlainUri -Credential $cred -WarningAction SilentlyContinue
-        $sub = Start-MosquittoSub -Broker $broker -Topic $topic -User sango -Password sango-pass -Qos 1
+        $sub = Start-Sub $topic
         try {
             $deep = [pscustomobject]@{ a = [pscustomobject]@{ b = [pscustomobject]@{ c = [pscustomobject]@{ d = 1 } } } }
             $deep | Publish-SangoMessage -Topic $topic -WarningVariable shallow -WarningAction SilentlyContinue
@@ -243,7 +247,6 @@ Describe 'Objects deeper than the JSON depth' {
 
 Describe '-Debug' {
     It 'writes the packet lines in a -NonInteractive run without asking to confirm each, as PowerShell''s own commands do' {
-        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
         $script = "Import-Module '$module'; `$c = [pscredential]::new('sango', (ConvertTo-SecureString 'sango-pass' -AsPlainText -Force)); " +
             "`$s = Connect-Sango '$($broker.PlainUri)' -Credential `$c -Debug -WarningAction SilentlyContinue; " +
             "'x' | Publish-SangoMessage -Session `$s -Topic 'faults/debug' -Debug; Disconnect-Sango `$s -Debug; 'done'"
@@ -317,7 +320,6 @@ Describe 'Warnings about security' {
 Describe 'A session closed while a publish in another runspace waits for it' {
     It 'reports what it spooled as Spooled to the waiting publish, not as failures, when its runspace closes' {
         $spool = Join-Path $TestDrive 'spool-other-runspace'
-        $module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
         # The session belongs to the runspace that connected it; closing that runspace closes the session at once.
         $owner = [runspacefactory]::CreateRunspace()
         $owner.Open()
@@ -474,7 +476,6 @@ Describe 'A script that ends without Disconnect-Sango' {
         # A session with a spool whose only endpoint never answers (a free loopback port nobody listens on): it
         # keeps trying in the background and queues what is published, like a scheduled task during an outage.
         $script:unreachable = "mqtt://127.0.0.1:$(Get-FreeTcpPort)"
-        $script:module = Join-Path (Get-Module SangoPS).ModuleBase 'SangoPS.psd1'
         $script:publisher = Join-Path $TestDrive 'publish-and-end.ps1'
         Set-Content -LiteralPath $publisher -Value @'
 param([string] $Module, [string] $Endpoint, [string] $Spool, [string] $Ending, [string] $Marker)
